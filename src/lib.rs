@@ -1,0 +1,7 @@
+//! statsfs: describe statistics once, serve them as an aggregating tree.
+//!
+//! This facade re-exports the runtime (and, as the front-ends land, the derive), the way
+//! `serde` re-exports `serde_derive`, so users depend on one crate.
+#![deny(missing_docs)]
+
+pub use statsfs_runtime::*;

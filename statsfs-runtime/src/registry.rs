@@ -1,0 +1,49 @@
+//! The registry: the root of the served tree, what the kernel's `/sys/kernel/stats` is.
+
+use crate::error::Result;
+use crate::source::Source;
+use crate::value::Entry;
+
+/// The root directory. Registering a source makes it a top-level directory of every
+/// backend serving this registry.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    root: Source,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl Registry {
+    /// An empty root.
+    pub fn new() -> Registry {
+        // The root has no name of its own (it is the mount point) and never holds groups,
+        // so no aggregate crosses from one registered tree into another.
+        Registry {
+            root: Source::unchecked("", false),
+        }
+    }
+
+    /// Attaches a root source (`kvm`, `net`).
+    pub fn register(&self, source: &Source) -> Result<()> {
+        self.root.add_child(source)
+    }
+
+    /// Detaches a root source; false if it was not registered here.
+    pub fn unregister(&self, source: &Source) -> bool {
+        self.root.remove_child(source)
+    }
+
+    /// The root, for walking everything.
+    pub fn root(&self) -> &Source {
+        &self.root
+    }
+
+    /// Resolves `kvm/1234-5/vcpu0/exits` as the filesystem does.
+    pub fn lookup(&self, path: &str) -> Result<Entry> {
+        self.root.lookup_path(path)
+    }
+}
