@@ -588,3 +588,15 @@ impl fmt::Debug for Source {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory budget: at most 64 bytes per group, before the instance itself.
+    #[test]
+    fn a_group_fits_in_64_bytes() {
+        assert_eq!(mem::size_of::<Group>(), 56);
+        assert_eq!(mem::size_of::<Slot>(), 40);
+    }
+}
