@@ -5,3 +5,8 @@
 #![deny(missing_docs)]
 
 pub use statsfs_runtime::*;
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

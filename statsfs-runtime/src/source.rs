@@ -292,6 +292,8 @@ impl Source {
             Some(i) => Slot::Simple(i),
             None => Slot::Aggregate(Box::default()),
         };
+        // Exact capacity: a source has few groups, and the budget is 64 bytes per group.
+        st.groups.reserve_exact(1);
         st.groups.push(Group { set, slot, hidden });
         drop(st);
         self.0.bump();
