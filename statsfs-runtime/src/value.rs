@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::desc::ValueDesc;
 use crate::error::{Error, Result};
+use crate::fold::Flat;
+use crate::instance::ErasedInstance;
 use crate::read;
 use crate::set::ValueSet;
 use crate::source::{Slot, Source};
@@ -91,20 +93,31 @@ impl ValueRef {
     /// The value as a 64-bit carrier: the instance's field for a simple value, the fold over
     /// the subtree for an aggregate, 0 when dead.
     pub fn read(&self) -> u64 {
+        self.resolve(|i| read::read(self.desc(), i), |f| f.fold(self.set, self.index as usize), 0)
+    }
+
+    /// Runs `simple` on the instance of a simple value (under the source's read lock) or
+    /// `aggregate` on the subtree's flat list (after releasing it); `dead` when revoked.
+    fn resolve<R>(
+        &self,
+        simple: impl FnOnce(&ErasedInstance) -> R,
+        aggregate: impl FnOnce(&Flat) -> R,
+        dead: R,
+    ) -> R {
         let node = &self.source.0;
         if node.is_revoked() {
-            return 0;
+            return dead;
         }
         let st = node.read();
         let g = &st.groups[self.group as usize];
         match &g.slot {
-            Slot::Simple(i) => read::read(self.desc(), i),
+            Slot::Simple(i) => simple(i),
             Slot::Aggregate(cache) => {
                 let flat = node.flat(&st, self.set, cache);
                 drop(st);
-                flat.fold(self.set, self.index as usize)
+                aggregate(&flat)
             }
-            Slot::Dead => 0,
+            Slot::Dead => dead,
         }
     }
 
@@ -121,21 +134,11 @@ impl ValueRef {
                 name: self.name().to_owned(),
             });
         }
-        let node = &self.source.0;
-        if node.is_revoked() {
-            return Ok(());
-        }
-        let st = node.read();
-        let g = &st.groups[self.group as usize];
-        match &g.slot {
-            Slot::Simple(i) => read::clear(self.desc(), i),
-            Slot::Aggregate(cache) => {
-                let flat = node.flat(&st, self.set, cache);
-                drop(st);
-                flat.clear(self.set, self.index as usize);
-            }
-            Slot::Dead => {}
-        }
+        self.resolve(
+            |i| read::clear(self.desc(), i),
+            |f| f.clear(self.set, self.index as usize),
+            (),
+        );
         Ok(())
     }
 
