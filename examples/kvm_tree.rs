@@ -4,94 +4,57 @@
 //!
 //! `cargo run --release --example kvm_tree -- --vms 3 --vcpus 4 --millis 500`
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant as Clock};
 
 use statsfs::{
-    field_access, Aggregation, Counter, Gauge, GroupSnapshot, Instance, Kind, LocalCounter, Peak,
-    Registry, Source, StatsSource, Unit, ValueDesc, ValueSet, ValueType, Visitor, WalkOptions,
+    Counter, Gauge, GroupSnapshot, Instance, LocalCounter, Peak, Registry, Source, StatsSource,
+    Visitor, WalkOptions,
 };
 
-/// What the VMM counts per VM.
-#[derive(Default)]
+/// Statistics of one virtual machine.
+#[derive(Default, StatsSource)]
+#[stats(name = "vm", label = "vm")]
 struct VmStats {
+    /// Remote TLB flushes.
     remote_tlb_flush: Counter,
+    /// 4 KiB mappings now.
+    #[stats(kind = "instant")]
     pages_4k: Gauge,
+    /// Longest rmap chain seen.
+    #[stats(kind = "peak", aggregation = "max")]
     max_mmu_rmap_size: Peak,
 }
 
-/// What the VMM counts per vCPU; the vCPU thread is the only writer of the local counters.
-#[derive(Default)]
+/// Statistics of one virtual CPU; its thread is the only writer of the local counters.
+#[derive(Default, StatsSource)]
+#[stats(name = "vcpu", label = "vcpu")]
 struct VcpuStats {
+    /// VM exits.
     exits: LocalCounter,
+    /// Port I/O exits.
     io_exits: LocalCounter,
+    /// Wake-ups from HLT.
     halt_wakeup: LocalCounter,
+    /// Time spent halted.
+    #[stats(unit = "seconds", exponent = -9)]
     halt_wait_ns: LocalCounter,
+    /// 1 while the vCPU runs guest code.
+    #[stats(kind = "instant", aggregation = "count_zero", unit = "boolean")]
     guest_mode: AtomicBool,
+    /// Multiprocessing state.
+    #[stats(kind = "instant", aggregation = "none", show = mp_state)]
     mp_state: AtomicU32,
 }
 
-fn mp_state(v: u64) -> Cow<'static, str> {
-    Cow::Borrowed(match v {
+fn mp_state(v: u64) -> &'static str {
+    match v {
         0 => "RUNNABLE",
         1 => "UNINITIALIZED",
         2 => "INIT_RECEIVED",
         3 => "HALTED",
         _ => "UNKNOWN",
-    })
-}
-
-macro_rules! value {
-    ($owner:ty, $field:ident, $doc:expr, $ty:ident, $agg:ident, $kind:ident, $unit:expr, $show:expr) => {
-        ValueDesc {
-            name: Cow::Borrowed(stringify!($field)),
-            doc: Cow::Borrowed($doc),
-            ty: ValueType::$ty,
-            aggregation: Aggregation::$agg,
-            kind: Kind::$kind,
-            unit: $unit,
-            show: $show,
-            access: field_access!($owner, $field),
-        }
-    };
-}
-
-static VM: ValueSet = ValueSet::new(
-    "vm",
-    "Statistics of one virtual machine",
-    Some("vm"),
-    &[
-        value!(VmStats, remote_tlb_flush, "remote TLB flushes", U64, Sum, Cumulative, Unit::NONE, None),
-        value!(VmStats, pages_4k, "4 KiB mappings now", U64, Sum, Instant, Unit::NONE, None),
-        value!(VmStats, max_mmu_rmap_size, "longest rmap chain", U64, Max, Peak, Unit::NONE, None),
-    ],
-);
-
-static VCPU: ValueSet = ValueSet::new(
-    "vcpu",
-    "Statistics of one virtual CPU",
-    Some("vcpu"),
-    &[
-        value!(VcpuStats, exits, "VM exits", U64, Sum, Cumulative, Unit::NONE, None),
-        value!(VcpuStats, io_exits, "port I/O exits", U64, Sum, Cumulative, Unit::NONE, None),
-        value!(VcpuStats, halt_wakeup, "wake-ups from HLT", U64, Sum, Cumulative, Unit::NONE, None),
-        value!(VcpuStats, halt_wait_ns, "time halted", U64, Sum, Cumulative, Unit::NANOSECONDS, None),
-        value!(VcpuStats, guest_mode, "1 while in guest mode", Bool, CountZero, Instant, Unit::BOOLEAN, None),
-        value!(VcpuStats, mp_state, "multiprocessing state", U32, None, Instant, Unit::NONE, Some(mp_state)),
-    ],
-);
-
-impl StatsSource for VmStats {
-    fn value_set() -> &'static ValueSet {
-        &VM
-    }
-}
-
-impl StatsSource for VcpuStats {
-    fn value_set() -> &'static ValueSet {
-        &VCPU
     }
 }
 
@@ -134,7 +97,7 @@ impl Visitor for Printer {
 
     fn group(&mut self, source: &Source, g: &GroupSnapshot<'_>) {
         let depth = std::iter::successors(source.parent(), |p| p.parent()).count();
-        for (desc, &v) in g.set.values().iter().zip(g.values) {
+        for (desc, v) in g.entries() {
             let text = desc.text(v);
             println!(
                 "{}{:<20} {:>14}   {}{}",
@@ -158,8 +121,8 @@ fn main() {
     };
     let registry = Registry::new();
     let kvm = Source::new("kvm").expect("valid name");
-    kvm.add_aggregate(&VM).expect("fresh source");
-    kvm.add_aggregate(&VCPU).expect("fresh source");
+    kvm.add_aggregate_of::<VmStats>().expect("fresh source");
+    kvm.add_aggregate_of::<VcpuStats>().expect("fresh source");
     registry.register(&kvm).expect("fresh registry");
 
     let pid = std::process::id();
@@ -169,7 +132,7 @@ fn main() {
         let vm = Source::new(&format!("{pid}-{}", vm_index + 10)).expect("valid name");
         let vm_stats = Instance::new(VmStats::default());
         vm.add_instance(&vm_stats).expect("fresh source");
-        vm.add_aggregate(&VCPU).expect("fresh source");
+        vm.add_aggregate_of::<VcpuStats>().expect("fresh source");
         vm_stats.pages_4k.set(256 * (vm_index as u64 + 1));
         for n in 0..args.vcpus {
             let vcpu = Source::new(&format!("vcpu{n}")).expect("valid name");

@@ -6,6 +6,9 @@
 
 pub use statsfs_runtime::*;
 
+/// `#[derive(StatsSource)]`: see the `statsfs-derive` crate for the attributes.
+pub use statsfs_derive::StatsSource;
+
 /// The README's example, compiled and run as a doctest so it cannot rot.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -32,6 +32,7 @@ static WIDE: ValueSet = ValueSet::new(
         unit: Unit::NONE,
         show: None,
         access: field_access!(Wide, x),
+        hidden: false,
     }],
 );
 

@@ -34,6 +34,7 @@ static SET: ValueSet = ValueSet::new(
         unit: Unit::NONE,
         show: None,
         access: field_access!(Stats, a),
+        hidden: false,
     }],
 );
 

@@ -222,6 +222,10 @@ pub type ClearFn = fn(&(dyn Any + Send + Sync), usize);
 /// atomic load of that width at any time while shared (an atomic, or a plain integer that is
 /// never written while shared). If [`FieldType::CAN_CLEAR`] is true it must be an atomic of
 /// that width, so that storing 0 through a shared reference is sound.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read as a statistics field at a fixed offset",
+    note = "field types: u8..u64, i8..i64, bool, the std atomics of those, and statsfs's Counter, LocalCounter, Gauge and Peak"
+)]
 pub unsafe trait FieldType: 'static {
     /// The value type this field has in the descriptor.
     const TYPE: ValueType;
@@ -252,6 +256,31 @@ field_types! {
     std::sync::atomic::AtomicI32 => I32, true;
     std::sync::atomic::AtomicI64 => I64, true;
     std::sync::atomic::AtomicBool => Bool, true;
+}
+
+/// A field type with its own reading code (a snapshot, a computed or converted value): what
+/// `#[derive(StatsSource)]` uses for any field type that is not a plain integer, an atomic or
+/// a statsfs counter. Read through a function call rather than a load at an offset.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a statistics value type",
+    note = "a statistics field is u8..u64, i8..i64, bool, a std atomic of those, statsfs's Counter, LocalCounter, Gauge or Peak, or a type implementing `statsfs::CustomValue`",
+    note = "add `#[stats(skip)]` to keep a field out of the value set"
+)]
+pub trait CustomValue: Send + Sync + 'static {
+    /// Whether the carrier is signed (decides min/max, AVG and text).
+    const SIGNED: bool;
+    /// Whether [`CustomValue::clear`] does anything; clearable values need it.
+    const CAN_CLEAR: bool = false;
+    /// The value as a 64-bit carrier (sign-extended when signed).
+    fn get(&self) -> u64;
+    /// Zeroes the value. Only called when `CAN_CLEAR` is true.
+    fn clear(&self) {}
+}
+
+/// Adapts a show function returning anything string-like to [`ShowFn`]'s result. Generated
+/// code calls it with the path the user wrote, so a wrong signature is reported there.
+pub fn show_with<S: Into<Cow<'static, str>>>(show: fn(u64) -> S, value: u64) -> Cow<'static, str> {
+    show(value).into()
 }
 
 /// How a value is read (and maybe cleared) from an instance.
@@ -302,6 +331,26 @@ impl Access {
     /// back unchanged (an index or offset, so one function serves a run-time-built set).
     pub const fn func(get: GetFn, clear: Option<ClearFn>, arg: usize) -> Access {
         Access(AccessKind::Func { get, clear, arg })
+    }
+
+    /// The same access without clear: the value is read-only even if its type could clear
+    /// (a counter that only its owner may reset, a snapshot).
+    pub const fn read_only(self) -> Access {
+        Access(match self.0 {
+            AccessKind::Field {
+                offset, owner, ty, ..
+            } => AccessKind::Field {
+                offset,
+                owner,
+                ty,
+                clear: false,
+            },
+            AccessKind::Func { get, arg, .. } => AccessKind::Func {
+                get,
+                clear: None,
+                arg,
+            },
+        })
     }
 
     /// Whether the accessor can clear the value.
@@ -367,6 +416,9 @@ pub struct ValueDesc {
     pub show: Option<ShowFn>,
     /// How to read and clear it.
     pub access: Access,
+    /// No file and no series of its own, but still read, aggregated and cleared like every
+    /// value (for values that only matter summed up, or internal bookkeeping).
+    pub hidden: bool,
 }
 
 impl ValueDesc {
@@ -382,6 +434,7 @@ impl ValueDesc {
             unit: Unit::NONE,
             show: None,
             access,
+            hidden: false,
         }
     }
 
@@ -412,6 +465,12 @@ impl ValueDesc {
     /// Sets the show function.
     pub fn show(mut self, show: ShowFn) -> Self {
         self.show = Some(show);
+        self
+    }
+
+    /// Makes the value hidden.
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = hidden;
         self
     }
 

@@ -16,7 +16,7 @@
 //! static VCPU: ValueSet = ValueSet::new("vcpu", "per-vCPU", Some("vcpu"), &[ValueDesc {
 //!     name: Cow::Borrowed("exits"), doc: Cow::Borrowed("VM exits"), ty: ValueType::U64,
 //!     aggregation: Aggregation::Sum, kind: Kind::Cumulative, unit: Unit::NONE, show: None,
-//!     access: field_access!(Vcpu, exits),
+//!     access: field_access!(Vcpu, exits), hidden: false,
 //! }]);
 //! impl StatsSource for Vcpu { fn value_set() -> &'static ValueSet { &VCPU } }
 //!
@@ -46,8 +46,8 @@ mod walk;
 
 pub use counter::{Counter, Gauge, LocalCounter, Peak};
 pub use desc::{
-    Access, Aggregation, Base, ClearFn, FieldType, GetFn, Kind, ShowFn, Unit, UnitKind, ValueDesc,
-    ValueType,
+    show_with, Access, Aggregation, Base, ClearFn, CustomValue, FieldType, GetFn, Kind, ShowFn,
+    Unit, UnitKind, ValueDesc, ValueType,
 };
 pub use error::{Error, Result};
 pub use instance::{ErasedInstance, Instance, StatsSource};

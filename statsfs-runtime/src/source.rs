@@ -171,7 +171,7 @@ impl Node {
         st.groups
             .iter()
             .filter(|g| !g.hidden)
-            .any(|g| g.set.position(name).is_some())
+            .any(|g| g.set.values().iter().any(|d| !d.hidden && d.name == name))
             || st.children.iter().any(|c| &*c.0.name == name)
     }
 }
@@ -280,6 +280,7 @@ impl Source {
             if let Some(d) = set
                 .values()
                 .iter()
+                .filter(|d| !d.hidden)
                 .find(|d| self.0.visible_names_clash(&st, &d.name))
             {
                 return Err(Error::NameCollision {
@@ -451,22 +452,27 @@ impl Source {
             .collect()
     }
 
-    /// Every value of every group (hidden groups included), oldest group first.
+    /// Every value of every group (hidden groups and values included), oldest group first.
     pub fn values(&self) -> Vec<ValueRef> {
-        self.values_where(|_| true)
+        self.values_where(false)
     }
 
-    /// The values that have files: those of visible groups.
+    /// The values that have files: the visible values of visible groups.
     pub fn visible_values(&self) -> Vec<ValueRef> {
-        self.values_where(|g| !g.hidden)
+        self.values_where(true)
     }
 
-    fn values_where(&self, keep: impl Fn(&Group) -> bool) -> Vec<ValueRef> {
+    fn values_where(&self, visible_only: bool) -> Vec<ValueRef> {
         let st = self.0.read();
         let mut out = Vec::new();
-        for (gi, g) in st.groups.iter().enumerate().filter(|(_, g)| keep(g)) {
-            for vi in 0..g.set.values().len() {
-                out.push(ValueRef::new(self.clone(), g.set, gi, vi));
+        for (gi, g) in st.groups.iter().enumerate() {
+            if visible_only && g.hidden {
+                continue;
+            }
+            for (vi, d) in g.set.values().iter().enumerate() {
+                if !(visible_only && d.hidden) {
+                    out.push(ValueRef::new(self.clone(), g.set, gi, vi));
+                }
             }
         }
         out
@@ -475,24 +481,26 @@ impl Source {
     /// Lookup by name (reference §4): only this source's own groups, newest first, the first
     /// entry of that name in a set. A child's values are never found: ENOENT.
     pub fn lookup(&self, name: &str) -> Result<ValueRef> {
-        self.lookup_where(name, |_| true)
+        self.lookup_where(name, false)
     }
 
-    /// Lookup among the values that have files (visible groups).
+    /// Lookup among the values that have files (visible values of visible groups).
     pub fn lookup_visible(&self, name: &str) -> Result<ValueRef> {
-        self.lookup_where(name, |g| !g.hidden)
+        self.lookup_where(name, true)
     }
 
-    fn lookup_where(&self, name: &str, keep: impl Fn(&Group) -> bool) -> Result<ValueRef> {
+    fn lookup_where(&self, name: &str, visible_only: bool) -> Result<ValueRef> {
         let st = self.0.read();
         st.groups
             .iter()
             .enumerate()
             .rev()
-            .filter(|(_, g)| keep(g))
+            .filter(|(_, g)| !(visible_only && g.hidden))
             .find_map(|(gi, g)| {
                 g.set
-                    .position(name)
+                    .values()
+                    .iter()
+                    .position(|d| d.name == name && !(visible_only && d.hidden))
                     .map(|vi| ValueRef::new(self.clone(), g.set, gi, vi))
             })
             .ok_or_else(|| Error::NotFound {

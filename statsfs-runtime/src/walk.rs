@@ -22,8 +22,23 @@ pub struct GroupSnapshot<'a> {
     pub aggregate: bool,
     /// Whether the group is hidden.
     pub hidden: bool,
-    /// The carriers.
+    /// The carriers, one per descriptor, hidden values included (use
+    /// [`GroupSnapshot::entries`] for what a backend shows).
     pub values: &'a [u64],
+    include_hidden: bool,
+}
+
+impl<'a> GroupSnapshot<'a> {
+    /// The values a backend shows, with their descriptors: hidden values are left out
+    /// unless the walk includes hidden things.
+    pub fn entries(&self) -> impl Iterator<Item = (&'static crate::ValueDesc, u64)> + '_ {
+        let include_hidden = self.include_hidden;
+        self.set
+            .values()
+            .iter()
+            .zip(self.values.iter().copied())
+            .filter(move |(d, _)| include_hidden || !d.hidden)
+    }
 }
 
 /// Receives a walk. Values arrive in a buffer the walker reuses, so visiting a large tree
@@ -103,6 +118,7 @@ impl Source {
                     aggregate: m.aggregate,
                     hidden: m.hidden,
                     values,
+                    include_hidden: options.include_hidden,
                 },
             );
         }

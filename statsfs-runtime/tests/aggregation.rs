@@ -286,6 +286,7 @@ fn narrow_plain_fields_and_custom_types() {
                 unit: Unit::NONE,
                 show: None,
                 access: Access::func(get_temp, Some(clear_temp), 0),
+                hidden: false,
             },
         ],
     );

@@ -520,3 +520,65 @@ fn read_group_uses_the_bulk_reader() {
     assert_eq!(val(&s, "a"), 1005);
     assert_eq!(errno(s.read_group(1, &mut out)), libc::ENOENT);
 }
+
+#[test]
+fn hidden_values_have_no_file_but_still_aggregate_and_clear() {
+    static SET: ValueSet = ValueSet::new(
+        "h",
+        "",
+        None,
+        &[
+            ValueDesc {
+                name: std::borrow::Cow::Borrowed("shown"),
+                doc: std::borrow::Cow::Borrowed(""),
+                ty: ValueType::U64,
+                aggregation: Aggregation::Sum,
+                kind: Kind::Cumulative,
+                unit: Unit::NONE,
+                show: None,
+                access: field_access!(U64Stat, v),
+                hidden: false,
+            },
+            ValueDesc {
+                name: std::borrow::Cow::Borrowed("c0"),
+                doc: std::borrow::Cow::Borrowed(""),
+                ty: ValueType::U64,
+                aggregation: Aggregation::Max,
+                kind: Kind::Cumulative,
+                unit: Unit::NONE,
+                show: None,
+                access: field_access!(U64Stat, v),
+                hidden: true,
+            },
+        ],
+    );
+    let p = Source::new("p").unwrap();
+    p.add_aggregate(&SET).unwrap();
+    // A hidden value's name does not take a file name: a child may be called like it.
+    let c0 = Source::new("c0").unwrap();
+    let i = Instance::new(U64Stat { v: 8.into() });
+    c0.add_values(&SET, Some(i.erase()), false).unwrap();
+    p.add_child(&c0).unwrap();
+    assert_eq!(p.visible_values().iter().map(|v| v.name()).collect::<Vec<_>>(), ["shown"]);
+    assert_eq!(p.values().len(), 2);
+    assert_eq!(val(&p, "c0"), 8, "found by plain lookup and aggregated");
+    assert_eq!(errno(p.lookup_visible("c0")), libc::ENOENT);
+    assert!(matches!(p.lookup_path("c0"), Ok(Entry::Source(_))));
+    p.lookup("c0").unwrap().clear().unwrap();
+    assert_eq!(i.v.load(std::sync::atomic::Ordering::Relaxed), 0);
+
+    struct Names(Vec<String>);
+    impl Visitor for Names {
+        fn group(&mut self, s: &Source, g: &GroupSnapshot<'_>) {
+            for (d, v) in g.entries() {
+                self.0.push(format!("{}/{}={v}", s.name(), d.name));
+            }
+        }
+    }
+    let mut n = Names(vec![]);
+    p.walk(WalkOptions::default(), &mut n);
+    assert_eq!(n.0, ["p/shown=0", "c0/shown=0"]);
+    let mut n = Names(vec![]);
+    p.walk(WalkOptions { include_hidden: true }, &mut n);
+    assert_eq!(n.0, ["p/shown=0", "p/c0=0", "c0/shown=0", "c0/c0=0"]);
+}

@@ -23,6 +23,7 @@ macro_rules! desc {
             unit: $crate::common::Unit::NONE,
             show: $show,
             access: ::statsfs_runtime::field_access!($owner, $field),
+            hidden: false,
         }
     };
 }

@@ -1,0 +1,285 @@
+//! `#[stats(...)]` attributes, parsed with every problem reported (never the first only):
+//! unknown keys, bad values with the valid ones listed, duplicates.
+
+use proc_macro2::{Span, TokenTree};
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, LitInt, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+
+/// A parsed value and where it was written.
+#[derive(Clone)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// One of a fixed list of words, mapped to the runtime's variant name.
+pub struct Choice {
+    pub key: &'static str,
+    pub options: &'static [(&'static str, &'static str)],
+}
+
+pub const AGGREGATION: Choice = Choice {
+    key: "aggregation",
+    options: &[
+        ("sum", "Sum"),
+        ("min", "Min"),
+        ("max", "Max"),
+        ("avg", "Avg"),
+        ("count_zero", "CountZero"),
+        ("none", "None"),
+    ],
+};
+
+pub const KIND: Choice = Choice {
+    key: "kind",
+    options: &[("cumulative", "Cumulative"), ("instant", "Instant"), ("peak", "Peak")],
+};
+
+pub const UNIT: Choice = Choice {
+    key: "unit",
+    options: &[
+        ("none", "None"),
+        ("bytes", "Bytes"),
+        ("seconds", "Seconds"),
+        ("cycles", "Cycles"),
+        ("boolean", "Boolean"),
+    ],
+};
+
+const CONTAINER_KEYS: &[&str] = &["name", "label", "crate"];
+const FIELD_KEYS: &[&str] = &[
+    "aggregation",
+    "kind",
+    "unit",
+    "base",
+    "exponent",
+    "show",
+    "rename",
+    "clearable",
+    "skip",
+    "hidden",
+];
+
+/// Attributes on the struct.
+#[derive(Default)]
+pub struct ContainerAttrs {
+    pub name: Option<Sp<String>>,
+    pub label: Option<Sp<String>>,
+    pub krate: Option<syn::Path>,
+}
+
+/// Attributes on one field.
+#[derive(Default)]
+pub struct FieldAttrs {
+    /// Runtime variant names (`Sum`, `Cumulative`, `Bytes`) with the span of the value.
+    pub aggregation: Option<Sp<&'static str>>,
+    pub kind: Option<Sp<&'static str>>,
+    pub unit: Option<Sp<&'static str>>,
+    pub base: Option<Sp<u8>>,
+    pub exponent: Option<Sp<i16>>,
+    pub show: Option<syn::Path>,
+    pub rename: Option<Sp<String>>,
+    pub clearable: Option<Sp<bool>>,
+    pub skip: Option<Span>,
+    pub hidden: Option<Span>,
+}
+
+/// Records `value` in `slot`, or reports a duplicate at the second key.
+fn set_once<T>(cx: &Ctxt, meta: &ParseNestedMeta<'_>, slot: &mut Option<T>, value: T) {
+    if slot.is_some() {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("duplicate stats attribute `{}`", path_name(&meta.path)),
+        );
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn path_name(p: &syn::Path) -> String {
+    quote::quote!(#p).to_string().replace(' ', "")
+}
+
+/// Consumes `= value` (or a parenthesised group) after an unknown or bad key, so parsing
+/// continues with the next key.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    let input = meta.input;
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+    }
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+fn parse_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    meta.value()?.parse()
+}
+
+fn parse_choice(cx: &Ctxt, meta: &ParseNestedMeta<'_>, choice: &Choice) -> syn::Result<Option<Sp<&'static str>>> {
+    let lit = parse_str(meta)?;
+    let word = lit.value();
+    match choice.options.iter().find(|(w, _)| *w == word) {
+        Some((_, variant)) => Ok(Some(Sp { value: variant, span: lit.span() })),
+        None => {
+            let valid: Vec<String> = choice.options.iter().map(|(w, _)| format!("`{w}`")).collect();
+            cx.error_spanned_by(
+                &lit,
+                format!("unknown {} `{}`; expected one of {}", choice.key, word, valid.join(", ")),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// An integer, optionally negative.
+fn parse_int<T: std::str::FromStr>(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<Option<T>>>
+where
+    T::Err: std::fmt::Display,
+{
+    let input = meta.value()?;
+    let neg = input.parse::<Option<Token![-]>>()?;
+    let lit: LitInt = input.parse()?;
+    let text = format!("{}{}", if neg.is_some() { "-" } else { "" }, lit.base10_digits());
+    Ok(Sp { value: text.parse().ok(), span: lit.span() })
+}
+
+fn unknown(cx: &Ctxt, meta: &ParseNestedMeta<'_>, keys: &[&str]) -> syn::Result<()> {
+    let list: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown stats attribute `{}`; expected one of {}",
+            path_name(&meta.path),
+            list.join(", ")
+        ),
+    );
+    skip_value(meta)
+}
+
+fn stats_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("stats"))
+}
+
+impl ContainerAttrs {
+    pub fn parse(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
+        let mut out = ContainerAttrs::default();
+        for attr in stats_attrs(attrs) {
+            let r = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    let s = parse_str(&meta)?;
+                    set_once(cx, &meta, &mut out.name, Sp { value: s.value(), span: s.span() });
+                } else if meta.path.is_ident("label") {
+                    let s = parse_str(&meta)?;
+                    set_once(cx, &meta, &mut out.label, Sp { value: s.value(), span: s.span() });
+                } else if meta.path.is_ident("crate") {
+                    let s = parse_str(&meta)?;
+                    match s.parse::<syn::Path>() {
+                        Ok(p) => set_once(cx, &meta, &mut out.krate, p),
+                        Err(_) => cx.error_spanned_by(&s, "`crate` must be a path, like \"::statsfs\""),
+                    }
+                } else if FIELD_KEYS.contains(&path_name(&meta.path).as_str()) {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        format!(
+                            "`{}` is a field attribute; on the struct, expected one of `name`, `label`, `crate`",
+                            path_name(&meta.path)
+                        ),
+                    );
+                    skip_value(&meta)?;
+                } else {
+                    unknown(cx, &meta, CONTAINER_KEYS)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn_error(e);
+            }
+        }
+        out
+    }
+}
+
+impl FieldAttrs {
+    pub fn parse(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+        let mut out = FieldAttrs::default();
+        for attr in stats_attrs(attrs) {
+            let r = attr.parse_nested_meta(|meta| {
+                let p = &meta.path;
+                if p.is_ident("aggregation") {
+                    if let Some(v) = parse_choice(cx, &meta, &AGGREGATION)? {
+                        set_once(cx, &meta, &mut out.aggregation, v);
+                    }
+                } else if p.is_ident("kind") {
+                    if let Some(v) = parse_choice(cx, &meta, &KIND)? {
+                        set_once(cx, &meta, &mut out.kind, v);
+                    }
+                } else if p.is_ident("unit") {
+                    if let Some(v) = parse_choice(cx, &meta, &UNIT)? {
+                        set_once(cx, &meta, &mut out.unit, v);
+                    }
+                } else if p.is_ident("base") {
+                    let v = parse_int::<u8>(&meta)?;
+                    match v.value {
+                        Some(b @ (2 | 10)) => set_once(cx, &meta, &mut out.base, Sp { value: b, span: v.span }),
+                        _ => cx.error_at(v.span, "unknown base; expected `10` or `2`"),
+                    }
+                } else if p.is_ident("exponent") {
+                    let v = parse_int::<i16>(&meta)?;
+                    match v.value {
+                        Some(e) => set_once(cx, &meta, &mut out.exponent, Sp { value: e, span: v.span }),
+                        None => cx.error_at(v.span, "exponent out of range; expected an i16"),
+                    }
+                } else if p.is_ident("show") {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    set_once(cx, &meta, &mut out.show, path);
+                } else if p.is_ident("rename") {
+                    let s = parse_str(&meta)?;
+                    set_once(cx, &meta, &mut out.rename, Sp { value: s.value(), span: s.span() });
+                } else if p.is_ident("clearable") {
+                    let v = if meta.input.peek(Token![=]) {
+                        let b: syn::LitBool = meta.value()?.parse()?;
+                        Sp { value: b.value, span: b.span }
+                    } else {
+                        Sp { value: true, span: syn::spanned::Spanned::span(p) }
+                    };
+                    set_once(cx, &meta, &mut out.clearable, v);
+                } else if p.is_ident("skip") {
+                    set_once(cx, &meta, &mut out.skip, syn::spanned::Spanned::span(p));
+                } else if p.is_ident("hidden") {
+                    set_once(cx, &meta, &mut out.hidden, syn::spanned::Spanned::span(p));
+                } else if CONTAINER_KEYS.contains(&path_name(p).as_str()) {
+                    cx.error_spanned_by(
+                        p,
+                        format!("`{}` is a struct attribute, not a field attribute", path_name(p)),
+                    );
+                    skip_value(&meta)?;
+                } else {
+                    unknown(cx, &meta, FIELD_KEYS)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                cx.syn_error(e);
+            }
+        }
+        out
+    }
+}
+
+/// The `///` documentation, lines joined, one leading space per line removed.
+pub fn doc(attrs: &[Attribute]) -> String {
+    let mut lines = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
+            }
+        }
+    }
+    lines.join("\n").trim().to_owned()
+}
