@@ -64,17 +64,17 @@ fn expand(c: &Container<'_>) -> TokenStream {
         .enumerate()
         .map(|(i, f)| desc(&krate, ident, i, f, &mut helpers))
         .collect();
+    let count = descs.len();
     quote! {
         #[automatically_derived]
         impl #krate::StatsSource for #ident {
             fn value_set() -> &'static #krate::ValueSet {
                 #(#helpers)*
-                static SET: #krate::ValueSet = #krate::ValueSet::new(
-                    #set_name,
-                    #set_doc,
-                    #label,
-                    &[#(#descs),*],
-                );
+                // Its own static rather than a promoted `&[...]`: custom-type descriptors
+                // hold expressions (an `if` on CustomValue::CAN_CLEAR) that never promote.
+                static VALUES: [#krate::ValueDesc; #count] = [#(#descs),*];
+                static SET: #krate::ValueSet =
+                    #krate::ValueSet::new(#set_name, #set_doc, #label, &VALUES);
                 &SET
             }
         }

@@ -362,6 +362,39 @@ impl Access {
     }
 }
 
+/// Equal when they read (and clear) the same way: the same field of the same type, or
+/// function access with the same `arg` and clearability. Function pointers themselves are
+/// not compared: the same function can have several addresses across codegen units.
+impl PartialEq for Access {
+    fn eq(&self, other: &Access) -> bool {
+        match (self.0, other.0) {
+            (
+                AccessKind::Field {
+                    offset: a,
+                    owner: oa,
+                    ty: ta,
+                    clear: ca,
+                },
+                AccessKind::Field {
+                    offset: b,
+                    owner: ob,
+                    ty: tb,
+                    clear: cb,
+                },
+            ) => a == b && oa() == ob() && ta == tb && ca == cb,
+            (
+                AccessKind::Func {
+                    clear: ca, arg: a, ..
+                },
+                AccessKind::Func {
+                    clear: cb, arg: b, ..
+                },
+            ) => a == b && ca.is_some() == cb.is_some(),
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Debug for Access {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -397,7 +430,8 @@ macro_rules! field_access {
     };
 }
 
-/// One statistic.
+/// One statistic. Two descriptors are equal when every field is, the show function compared
+/// by presence (see [`Access`]'s equality for why functions are not compared).
 #[derive(Clone, Debug)]
 pub struct ValueDesc {
     /// File name and metric name stem.
@@ -419,6 +453,20 @@ pub struct ValueDesc {
     /// No file and no series of its own, but still read, aggregated and cleared like every
     /// value (for values that only matter summed up, or internal bookkeeping).
     pub hidden: bool,
+}
+
+impl PartialEq for ValueDesc {
+    fn eq(&self, o: &ValueDesc) -> bool {
+        self.name == o.name
+            && self.doc == o.doc
+            && self.ty == o.ty
+            && self.aggregation == o.aggregation
+            && self.kind == o.kind
+            && self.unit == o.unit
+            && self.show.is_some() == o.show.is_some()
+            && self.access == o.access
+            && self.hidden == o.hidden
+    }
 }
 
 impl ValueDesc {

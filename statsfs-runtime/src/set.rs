@@ -110,6 +110,17 @@ impl ValueSet {
         self.values.iter().position(|d| d.name == name)
     }
 
+    /// Whether two sets describe the same statistics (name, doc, label, descriptors), so
+    /// that the derive and the generator can be checked to emit the same IR. This is
+    /// equality of content; aggregation links sets by identity ([`ValueSet::same`]).
+    pub fn same_ir(&self, other: &ValueSet) -> bool {
+        self.name == other.name
+            && self.doc == other.doc
+            && self.label == other.label
+            && self.values == other.values
+            && self.read_all.is_some() == other.read_all.is_some()
+    }
+
     /// Whether two references are the same set (identity, not name).
     pub fn same(a: &ValueSet, b: &ValueSet) -> bool {
         std::ptr::eq(a, b)
