@@ -131,7 +131,8 @@ pub enum Kind {
     Cumulative,
     /// Goes up and down, a gauge; never cleared ("floating" in the original series).
     Instant,
-    /// Highest level seen; never cleared here (see the reference §5: only cumulative clears).
+    /// Highest level seen; may be cleared, like KVM's peaks (api.rst: "resettable";
+    /// their debugfs files are 0644). In statsfs terms it is not floating.
     Peak,
 }
 
@@ -522,9 +523,10 @@ impl ValueDesc {
         self
     }
 
-    /// Clearable means cumulative and a type that can clear (reference §5).
+    /// Clearable means not floating (reference §5: "cumulative (not floating)"; floating
+    /// is [`Kind::Instant`], so peaks clear too, as KVM's do) and a type that can clear.
     pub fn is_clearable(&self) -> bool {
-        self.kind == Kind::Cumulative && self.access.can_clear()
+        self.kind != Kind::Instant && self.access.can_clear()
     }
 
     /// The file mode the filesystem view gives this value: 0644 if clearable, else 0444.
