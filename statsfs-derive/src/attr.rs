@@ -1,7 +1,8 @@
 //! `#[stats(...)]` attributes, parsed with every problem reported (never the first only):
 //! unknown keys, bad values with the valid ones listed, duplicates.
 
-use proc_macro2::{Span, TokenTree};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitInt, LitStr, Token};
 
@@ -12,6 +13,14 @@ use crate::ctxt::Ctxt;
 pub struct Sp<T> {
     pub value: T,
     pub span: Span,
+}
+
+/// A parsed number and the tokens it was written as: `-9` is two tokens, and an error
+/// about it should underline both (a `Span` cannot join them on stable).
+#[derive(Clone)]
+pub struct SpTokens<T> {
+    pub value: T,
+    pub tokens: TokenStream,
 }
 
 /// One of a fixed list of words, mapped to the runtime's variant name.
@@ -77,8 +86,8 @@ pub struct FieldAttrs {
     pub aggregation: Option<Sp<&'static str>>,
     pub kind: Option<Sp<&'static str>>,
     pub unit: Option<Sp<&'static str>>,
-    pub base: Option<Sp<u8>>,
-    pub exponent: Option<Sp<i16>>,
+    pub base: Option<SpTokens<u8>>,
+    pub exponent: Option<SpTokens<i16>>,
     pub show: Option<syn::Path>,
     pub rename: Option<Sp<String>>,
     pub clearable: Option<Sp<bool>>,
@@ -135,16 +144,16 @@ fn parse_choice(cx: &Ctxt, meta: &ParseNestedMeta<'_>, choice: &Choice) -> syn::
     }
 }
 
-/// An integer, optionally negative.
-fn parse_int<T: std::str::FromStr>(meta: &ParseNestedMeta<'_>) -> syn::Result<Sp<Option<T>>>
-where
-    T::Err: std::fmt::Display,
-{
+/// An integer, optionally negative: the value if it fits in `T`, the text as written (for
+/// messages) and the tokens (sign included, for spans).
+fn parse_int<T: std::str::FromStr>(meta: &ParseNestedMeta<'_>) -> syn::Result<(Option<T>, String, TokenStream)> {
     let input = meta.value()?;
     let neg = input.parse::<Option<Token![-]>>()?;
     let lit: LitInt = input.parse()?;
     let text = format!("{}{}", if neg.is_some() { "-" } else { "" }, lit.base10_digits());
-    Ok(Sp { value: text.parse().ok(), span: lit.span() })
+    let mut tokens = neg.into_token_stream();
+    lit.to_tokens(&mut tokens);
+    Ok((text.parse().ok(), text, tokens))
 }
 
 fn unknown(cx: &Ctxt, meta: &ParseNestedMeta<'_>, keys: &[&str]) -> syn::Result<()> {
@@ -222,20 +231,30 @@ impl FieldAttrs {
                         set_once(cx, &meta, &mut out.unit, v);
                     }
                 } else if p.is_ident("base") {
-                    let v = parse_int::<u8>(&meta)?;
-                    match v.value {
-                        Some(b @ (2 | 10)) => set_once(cx, &meta, &mut out.base, Sp { value: b, span: v.span }),
-                        _ => cx.error_at(v.span, "unknown base; expected `10` or `2`"),
+                    let (v, text, tokens) = parse_int::<u8>(&meta)?;
+                    match v {
+                        Some(b @ (2 | 10)) => set_once(cx, &meta, &mut out.base, SpTokens { value: b, tokens }),
+                        _ => cx.error_spanned_by(tokens, format!("unknown base `{text}`; expected `10` or `2`")),
                     }
                 } else if p.is_ident("exponent") {
-                    let v = parse_int::<i16>(&meta)?;
-                    match v.value {
-                        Some(e) => set_once(cx, &meta, &mut out.exponent, Sp { value: e, span: v.span }),
-                        None => cx.error_at(v.span, "exponent out of range; expected an i16"),
+                    let (v, text, tokens) = parse_int::<i16>(&meta)?;
+                    match v {
+                        Some(e) => set_once(cx, &meta, &mut out.exponent, SpTokens { value: e, tokens }),
+                        None => cx.error_spanned_by(tokens, format!("exponent `{text}` out of range; expected an i16")),
                     }
                 } else if p.is_ident("show") {
-                    let path: syn::Path = meta.value()?.parse()?;
-                    set_once(cx, &meta, &mut out.show, path);
+                    let input = meta.value()?;
+                    if input.peek(LitStr) {
+                        // serde's `with = "path"` habit: say what to write instead.
+                        let s: LitStr = input.parse()?;
+                        cx.error_spanned_by(
+                            &s,
+                            format!("`show` takes a function path, not a string: write `show = {}`", s.value()),
+                        );
+                    } else {
+                        let path: syn::Path = input.parse()?;
+                        set_once(cx, &meta, &mut out.show, path);
+                    }
                 } else if p.is_ident("rename") {
                     let s = parse_str(&meta)?;
                     set_once(cx, &meta, &mut out.rename, Sp { value: s.value(), span: s.span() });

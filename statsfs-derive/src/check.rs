@@ -21,17 +21,14 @@ pub fn snake_case(ident: &str) -> String {
 }
 
 pub fn check(cx: &Ctxt, cont: &Container<'_>) {
-    match &cont.attrs.name {
-        Some(n) => {
-            if let Err(e) = statsfs_runtime::validate_name(&n.value) {
-                cx.error_at(n.span, format!("invalid set name: {e}"));
-            }
+    if let Some(n) = &cont.attrs.name {
+        if let Some(why) = invalid_name(&n.value) {
+            cx.error_at(n.span, format!("invalid set name {:?}: {why}", n.value));
         }
-        None => {}
     }
     if let Some(l) = &cont.attrs.label {
-        if let Err(e) = statsfs_runtime::validate_name(&l.value) {
-            cx.error_at(l.span, format!("invalid label: {e}"));
+        if let Some(why) = invalid_name(&l.value) {
+            cx.error_at(l.span, format!("invalid label {:?}: {why}", l.value));
         }
     }
     let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
@@ -54,8 +51,8 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         }
         let name = f.name();
         let name_span = a.rename.as_ref().map_or(f.ident.span(), |r| r.span);
-        if let Err(e) = statsfs_runtime::validate_name(&name) {
-            cx.error_at(name_span, format!("invalid value name: {e}"));
+        if let Some(why) = invalid_name(&name) {
+            cx.error_at(name_span, format!("invalid value name {name:?}: {why}"));
         }
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
             cx.error_at(
@@ -75,21 +72,14 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 "`avg` of a bool truncates to 0 or 1; use `sum` (how many are true) or `count_zero` (how many are false)",
             );
         }
-        if kind == "Peak" && !matches!(agg, "Max" | "None") {
-            let span = a.aggregation.as_ref().or(a.kind.as_ref()).map_or(f.ident.span(), |x| x.span);
-            cx.error_at(
-                span,
-                format!(
-                    "a peak aggregates as `max` (the highest of the peaks), not `{}`",
-                    agg_word(agg)
-                ),
-            );
-        }
+        // A peak may aggregate with `sum` on purpose: KVM's debugfs sums per-VM peaks, and
+        // matching it is a legitimate choice (kvm-stats.md §6), so no check on kind here.
         if let Some(c) = a.clearable.as_ref().filter(|c| c.value) {
-            if kind != "Cumulative" {
+            // The runtime's rule: anything not floating (instant) clears, peaks included.
+            if kind == "Instant" {
                 cx.error_at(
                     c.span,
-                    format!("only cumulative values can be cleared; this one is {}", kind.to_lowercase()),
+                    "an instant value goes up and down and cannot be cleared; only cumulative values and peaks can",
                 );
             } else if let TypeClass::Plain { .. } = f.class {
                 cx.error_at(
@@ -103,10 +93,10 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         }
         let unit = a.unit.as_ref().map_or("None", |u| u.value);
         if matches!(unit, "None" | "Boolean") {
-            for (what, span) in [("base", a.base.as_ref().map(|b| b.span)), ("exponent", a.exponent.as_ref().map(|e| e.span))] {
-                if let Some(span) = span {
-                    cx.error_at(
-                        span,
+            for (what, tokens) in [("base", a.base.as_ref().map(|b| &b.tokens)), ("exponent", a.exponent.as_ref().map(|e| &e.tokens))] {
+                if let Some(tokens) = tokens {
+                    cx.error_spanned_by(
+                        tokens,
                         format!(
                             "`{what}` scales a unit, but the unit is `{}`; set `unit` to bytes, seconds or cycles",
                             unit.to_lowercase()
@@ -118,13 +108,15 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
     }
 }
 
-fn agg_word(variant: &str) -> &'static str {
-    crate::attr::AGGREGATION
-        .options
-        .iter()
-        .find(|(_, v)| *v == variant)
-        .map_or("?", |(w, _)| w)
+/// Why the runtime refuses `name` (its own rule, not a copy), or `None` if it is valid.
+fn invalid_name(name: &str) -> Option<String> {
+    match statsfs_runtime::validate_name(name) {
+        Ok(()) => None,
+        Err(statsfs_runtime::Error::InvalidName { reason, .. }) => Some(reason.to_owned()),
+        Err(e) => Some(e.to_string()),
+    }
 }
+
 
 fn type_text(ty: &syn::Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")

@@ -25,7 +25,16 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
                 .and_then(|c| c.attrs.krate.clone())
                 .unwrap_or_else(|| syn::parse_quote!(::statsfs));
             let ident = &input.ident;
-            let (imp, ty, wh) = input.generics.split_for_impl();
+            // A generic struct is refused, but its stub must still satisfy the trait's
+            // `Any + Send + Sync` bound without new errors about its parameters.
+            let mut generics = input.generics.clone();
+            if !generics.params.is_empty() {
+                generics
+                    .make_where_clause()
+                    .predicates
+                    .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+            }
+            let (imp, ty, wh) = generics.split_for_impl();
             let errors = e.to_compile_error();
             quote! {
                 #errors
@@ -64,6 +73,9 @@ fn expand(c: &Container<'_>) -> TokenStream {
         .enumerate()
         .map(|(i, f)| desc(&krate, ident, i, f, &mut helpers))
         .collect();
+    if c.fields.iter().any(|f| f.attrs.show.is_some() && f.attrs.skip.is_none()) {
+        helpers.push(show_text(&krate));
+    }
     let count = descs.len();
     quote! {
         #[automatically_derived]
@@ -102,8 +114,8 @@ fn desc(
     let show = match &a.show {
         Some(path) => {
             let helper = format_ident!("__statsfs_show_{}", index);
-            // Spanned on the path the user wrote, so a wrong signature points there.
-            let call = quote_spanned!(path_span(path)=> #krate::show_with(#path, v));
+            // The argument is the path the user wrote, so a wrong signature points there.
+            let call = quote!(__statsfs_show_text(#path, v));
             helpers.push(quote! {
                 fn #helper(v: u64) -> ::std::borrow::Cow<'static, str> { #call }
             });
@@ -168,8 +180,26 @@ fn desc(
     }
 }
 
-fn path_span(p: &syn::Path) -> Span {
-    syn::spanned::Spanned::span(p)
+/// What show functions go through: the runtime's `show_with`, behind a bound that names the
+/// accepted return types when the user's function returns something else (rather than
+/// `Cow<str>: From<i32>` and every `From` impl of `Cow`).
+fn show_text(krate: &syn::Path) -> TokenStream {
+    quote! {
+        #[diagnostic::on_unimplemented(
+            message = "a `show` function must return `&'static str`, `String` or `Cow<'static, str>`, not `{Self}`",
+            label = "this function returns `{Self}`"
+        )]
+        trait __StatsfsShowText: ::core::convert::Into<::std::borrow::Cow<'static, str>> {}
+        impl __StatsfsShowText for &'static str {}
+        impl __StatsfsShowText for ::std::string::String {}
+        impl __StatsfsShowText for ::std::borrow::Cow<'static, str> {}
+        fn __statsfs_show_text<S: __StatsfsShowText>(
+            show: fn(u64) -> S,
+            v: u64,
+        ) -> ::std::borrow::Cow<'static, str> {
+            #krate::show_with(show, v)
+        }
+    }
 }
 
 fn type_span(t: &syn::Type) -> Span {

@@ -1,0 +1,9 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats {
+    #[stats(aggregation = "average")]
+    exits: Counter,
+}
+
+fn main() {}

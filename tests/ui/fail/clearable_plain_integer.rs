@@ -1,0 +1,9 @@
+use statsfs::StatsSource;
+
+#[derive(StatsSource)]
+struct Stats {
+    #[stats(clearable)]
+    exits: u64,
+}
+
+fn main() {}

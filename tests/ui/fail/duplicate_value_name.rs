@@ -1,0 +1,10 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats {
+    exits: Counter,
+    #[stats(rename = "exits")]
+    io_exits: Counter,
+}
+
+fn main() {}

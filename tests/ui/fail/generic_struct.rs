@@ -1,0 +1,8 @@
+use statsfs::StatsSource;
+
+#[derive(StatsSource)]
+struct Stats<T> {
+    exits: T,
+}
+
+fn main() {}

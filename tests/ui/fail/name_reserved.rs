@@ -1,0 +1,9 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats {
+    #[stats(rename = ".statsfs-x")]
+    exits: Counter,
+}
+
+fn main() {}

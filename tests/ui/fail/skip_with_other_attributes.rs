@@ -1,0 +1,10 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats {
+    exits: Counter,
+    #[stats(skip, rename = "scratch")]
+    scratch: Vec<u8>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats(Counter, Counter);
+
+fn main() {}

@@ -1,0 +1,6 @@
+use statsfs::StatsSource;
+
+#[derive(StatsSource)]
+struct Stats;
+
+fn main() {}

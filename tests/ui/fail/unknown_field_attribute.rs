@@ -1,0 +1,9 @@
+use statsfs::{Counter, StatsSource};
+
+#[derive(StatsSource)]
+struct Stats {
+    #[stats(aggregate = "sum")]
+    exits: Counter,
+}
+
+fn main() {}

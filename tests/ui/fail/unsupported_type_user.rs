@@ -1,0 +1,10 @@
+use statsfs::StatsSource;
+
+struct Temperature(u64);
+
+#[derive(StatsSource)]
+struct Stats {
+    temperature: Temperature,
+}
+
+fn main() {}
