@@ -157,8 +157,25 @@ impl Field<'_> {
         }
     }
 
-    pub fn is_bool(&self) -> bool {
-        matches!(self.class, TypeClass::Plain { bool: true } | TypeClass::Atomic { bool: true })
+    /// The value type the written type name stands for (custom types: unknown, unsigned).
+    pub fn value_type(&self) -> statsfs_runtime::ValueType {
+        use statsfs_runtime::ValueType as T;
+        let name = match self.ty {
+            Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        match (self.class, name.as_deref().map(|n| n.trim_start_matches("Atomic"))) {
+            (TypeClass::Custom, _) => T::Custom { signed: false },
+            (_, Some("u8" | "U8")) => T::U8,
+            (_, Some("u16" | "U16")) => T::U16,
+            (_, Some("u32" | "U32")) => T::U32,
+            (_, Some("i8" | "I8")) => T::I8,
+            (_, Some("i16" | "I16")) => T::I16,
+            (_, Some("i32" | "I32")) => T::I32,
+            (_, Some("i64" | "I64")) => T::I64,
+            (_, Some("bool" | "Bool")) => T::Bool,
+            _ => T::U64,
+        }
     }
 
     pub fn kind(&self) -> &'static str {

@@ -1,6 +1,8 @@
 //! Checks that need the whole container: names, duplicates after `rename`, and attribute
 //! combinations that make no sense for the field's type or kind.
 
+use statsfs_runtime::{rules, Aggregation, Kind, UnitKind};
+
 use crate::ast::{Container, TypeClass};
 use crate::ctxt::Ctxt;
 
@@ -65,22 +67,16 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
 
         let kind = f.kind();
         let agg = f.aggregation();
-        if f.is_bool() && agg == "Avg" {
+        if let Some(msg) = rules::aggregation_for_type(f.value_type(), aggregation(agg)) {
             let span = a.aggregation.as_ref().map_or(f.ident.span(), |x| x.span);
-            cx.error_at(
-                span,
-                "`avg` of a bool truncates to 0 or 1; use `sum` (how many are true) or `count_zero` (how many are false)",
-            );
+            cx.error_at(span, msg);
         }
         // A peak may aggregate with `sum` on purpose: KVM's debugfs sums per-VM peaks, and
         // matching it is a legitimate choice (kvm-stats.md §6), so no check on kind here.
         if let Some(c) = a.clearable.as_ref().filter(|c| c.value) {
             // The runtime's rule: anything not floating (instant) clears, peaks included.
-            if kind == "Instant" {
-                cx.error_at(
-                    c.span,
-                    "an instant value goes up and down and cannot be cleared; only cumulative values and peaks can",
-                );
+            if let Some(msg) = rules::clearable_kind(kind_enum(kind)) {
+                cx.error_at(c.span, msg);
             } else if let TypeClass::Plain { .. } = f.class {
                 cx.error_at(
                     c.span,
@@ -91,18 +87,13 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 );
             }
         }
-        let unit = a.unit.as_ref().map_or("None", |u| u.value);
-        if matches!(unit, "None" | "Boolean") {
-            for (what, tokens) in [("base", a.base.as_ref().map(|b| &b.tokens)), ("exponent", a.exponent.as_ref().map(|e| &e.tokens))] {
-                if let Some(tokens) = tokens {
-                    cx.error_spanned_by(
-                        tokens,
-                        format!(
-                            "`{what}` scales a unit, but the unit is `{}`; set `unit` to bytes, seconds or cycles",
-                            unit.to_lowercase()
-                        ),
-                    );
-                }
+        let unit = unit_enum(a.unit.as_ref().map_or("None", |u| u.value));
+        for (what, tokens) in [
+            ("base", a.base.as_ref().map(|b| &b.tokens)),
+            ("exponent", a.exponent.as_ref().map(|e| &e.tokens)),
+        ] {
+            if let (Some(tokens), Some(msg)) = (tokens, rules::scale_for_unit(unit, what)) {
+                cx.error_spanned_by(tokens, msg);
             }
         }
     }
@@ -120,4 +111,34 @@ fn invalid_name(name: &str) -> Option<String> {
 
 fn type_text(ty: &syn::Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")
+}
+
+/// The runtime's enums for the attribute words (the variant names `attr` maps them to).
+fn aggregation(variant: &str) -> Aggregation {
+    match variant {
+        "Min" => Aggregation::Min,
+        "Max" => Aggregation::Max,
+        "Avg" => Aggregation::Avg,
+        "CountZero" => Aggregation::CountZero,
+        "None" => Aggregation::None,
+        _ => Aggregation::Sum,
+    }
+}
+
+fn kind_enum(variant: &str) -> Kind {
+    match variant {
+        "Instant" => Kind::Instant,
+        "Peak" => Kind::Peak,
+        _ => Kind::Cumulative,
+    }
+}
+
+fn unit_enum(variant: &str) -> UnitKind {
+    match variant {
+        "Bytes" => UnitKind::Bytes,
+        "Seconds" => UnitKind::Seconds,
+        "Cycles" => UnitKind::Cycles,
+        "Boolean" => UnitKind::Boolean,
+        _ => UnitKind::None,
+    }
 }

@@ -39,6 +39,7 @@ mod instance;
 mod name;
 mod read;
 mod registry;
+pub mod rules;
 mod set;
 mod source;
 mod value;
