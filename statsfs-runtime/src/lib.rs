@@ -38,6 +38,7 @@ mod fold;
 mod instance;
 mod name;
 mod read;
+pub mod naming;
 mod registry;
 pub mod rules;
 mod set;
