@@ -29,10 +29,6 @@ pub struct Diff {
     pub additions: Vec<Change>,
 }
 
-fn unit_text(v: &Value) -> String {
-    format!("{} base {:?} exponent {}", v.unit_word(), v.base, v.exponent)
-}
-
 /// Same statistic under another name: everything but the name equal.
 fn same_but_name(a: &Value, b: &Value) -> bool {
     a.ty == b.ty
@@ -79,7 +75,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
             field("type_changed", ov.ty.as_str().into(), nv.ty.as_str().into());
             field("aggregation_changed", ov.aggregation.as_str().into(), nv.aggregation.as_str().into());
             field("kind_changed", ov.kind.as_str().into(), nv.kind.as_str().into());
-            field("unit_changed", unit_text(ov), unit_text(nv));
+            field("unit_changed", ov.unit_text(), nv.unit_text());
             if ov.clearable && !nv.clearable {
                 field("clearable_changed", "clearable".into(), "read-only".into());
             }

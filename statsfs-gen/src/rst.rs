@@ -3,7 +3,7 @@
 
 use askama::Template;
 use statsfs_runtime::naming::metric_name;
-use statsfs_runtime::{Base, Kind, UnitKind};
+use statsfs_runtime::Kind;
 
 use crate::schema::{Schema, Show, Value};
 
@@ -68,18 +68,6 @@ struct ValueDoc {
     doc: String,
 }
 
-fn unit_text(v: &Value) -> String {
-    if v.unit == UnitKind::None {
-        return "none".into();
-    }
-    let base = if v.base == Base::Pow2 { 2 } else { 10 };
-    if v.exponent == 0 {
-        v.unit_word().into()
-    } else {
-        format!("{} × {base}^{}", v.unit_word(), v.exponent)
-    }
-}
-
 fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDoc {
     let mut doc = v.doc.clone();
     if let Some(Show::Map(arms)) = &v.show {
@@ -106,7 +94,7 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
         ty: if v.histogram.is_some() { format!("{}[{}]", v.ty.as_str(), v.histogram.as_ref().map_or(0, |h| h.buckets)) } else { v.ty.as_str().into() },
         aggregation: v.aggregation.as_str(),
         kind: if v.histogram.is_some() { format!("{} histogram", v.kind.as_str()) } else { v.kind.as_str().into() },
-        unit: unit_text(v),
+        unit: v.unit_text(),
         clearable: if v.clearable { "yes" } else { "no" },
         mode: format!("{:04o}", v.file_mode()),
         path: format!("{set_path}{}", v.name),

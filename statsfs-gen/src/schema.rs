@@ -136,6 +136,16 @@ impl Value {
         }
     }
 
+    /// The unit with its scale, as documentation and diffs show it: `none`, `bytes`,
+    /// `seconds × 10^-9`.
+    pub fn unit_text(&self) -> String {
+        if self.unit == UnitKind::None || self.exponent == 0 {
+            return self.unit_word().into();
+        }
+        let base = if self.base == Base::Pow2 { 2 } else { 10 };
+        format!("{} × {base}^{}", self.unit_word(), self.exponent)
+    }
+
     /// The unit as the schema spells it.
     pub fn unit_word(&self) -> &'static str {
         match self.unit {
