@@ -95,6 +95,8 @@ type V<'i> = Spanned<DeValue<'i>>;
 struct Table<'a, 'i> {
     table: &'a DeTable<'i>,
     span: Range<usize>,
+    /// What the table is, for messages (`a value`).
+    what: &'static str,
 }
 
 fn list(words: impl IntoIterator<Item = impl AsRef<str>>) -> String {
@@ -119,7 +121,7 @@ impl Cx<'_> {
         });
     }
 
-    fn table<'a, 'i>(&mut self, v: &'a V<'i>, what: &str, keys: &[&str]) -> Option<Table<'a, 'i>> {
+    fn table<'a, 'i>(&mut self, v: &'a V<'i>, what: &'static str, keys: &[&str]) -> Option<Table<'a, 'i>> {
         let DeValue::Table(t) = v.get_ref() else {
             self.error(v.span(), format!("{what} must be a table"), format!("found {}", v.get_ref().type_str()));
             return None;
@@ -133,7 +135,7 @@ impl Cx<'_> {
                 );
             }
         }
-        Some(Table { table: t, span: v.span() })
+        Some(Table { table: t, span: v.span(), what })
     }
 
     fn schema(&mut self, root: &V<'_>) -> Option<Schema> {
@@ -150,15 +152,28 @@ impl Cx<'_> {
         let mut sets: Vec<Set> = Vec::new();
         if let Some(arr) = self.array(&t, "sets") {
             for v in arr {
+                // Where `rust` is written, if it is: a struct name clash is shown there.
+                let rust_span = v.get_ref().get("rust").map(|r| r.span());
                 if let Some(set) = self.set(v) {
-                    if let Some(first) = sets.iter().find(|s| s.name == set.name) {
+                    let same_name = sets.iter().find(|s| s.name == set.name).map(|s| s.span.start);
+                    if let Some(first) = same_name {
                         let msg = format!("two sets named `{}`", set.name);
-                        let first = self.line_of(first.span.start);
+                        let first = self.line_of(first);
                         self.error(set.span.clone(), msg, format!("the first is on line {first}"));
                     }
-                    if let Some(first) = sets.iter().find(|s| s.rust_name == set.rust_name) {
-                        let msg = format!("two sets generate the struct `{}`", first.rust_name);
-                        self.error(set.span.clone(), msg, "set `rust` to another name");
+                    // Two sets of the same name also derive the same struct name: one error is enough.
+                    let derived_twice = same_name.is_some() && rust_span.is_none();
+                    if let Some(first) = sets.iter().find(|s| s.rust_name == set.rust_name).filter(|_| !derived_twice) {
+                        let msg = format!("two sets generate the struct `{}`", set.rust_name);
+                        let first = self.line_of(first.span.start);
+                        match rust_span {
+                            Some(span) => self.error(span, msg, format!("the first is on line {first}")),
+                            None => self.error(
+                                set.span.clone(),
+                                msg,
+                                format!("the first is on line {first}; set `rust` to another name"),
+                            ),
+                        }
                     }
                     sets.push(set);
                 }
@@ -174,7 +189,8 @@ impl Cx<'_> {
 
     fn set(&mut self, v: &V<'_>) -> Option<Set> {
         let t = self.table(v, "a set", SET_KEYS)?;
-        let (name, span) = self.name(&t, "name", "set name")?;
+        // Without a name the set is still read to the end, so its other errors are reported.
+        let name = self.name(&t, "name", "set name");
         let rust_name = match self.string(&t, "rust", false) {
             Some((r, rspan)) => {
                 if syn::parse_str::<syn::Ident>(&r).is_err() {
@@ -182,12 +198,13 @@ impl Cx<'_> {
                 }
                 r
             }
-            None => camel(&name) + "Stats",
+            None => camel(name.as_ref().map_or("", |n| n.0.as_str())) + "Stats",
         };
+        let in_set = name.as_ref().map_or("this set".to_owned(), |n| format!("set `{}`", n.0));
         let label = match self.string(&t, "label", false) {
             Some((l, lspan)) => {
-                if let Err(e) = validate_name(&l) {
-                    self.error(lspan, format!("invalid label {l:?}"), e.to_string());
+                if let Some(reason) = name_problem(&l) {
+                    self.error(lspan, format!("invalid label {l:?}"), reason);
                 }
                 Some(l)
             }
@@ -202,7 +219,7 @@ impl Cx<'_> {
             let raw = v.get_ref().get("name").and_then(|n| n.get_ref().as_str().map(|s| (s.to_owned(), n.span())));
             if let Some((vname, vspan)) = raw {
                 if let Some((_, first)) = names.iter().find(|(n, _)| *n == vname) {
-                    let msg = format!("two values named `{vname}` in set `{name}`");
+                    let msg = format!("two values named `{vname}` in {in_set}");
                     let label = format!("the first is on line {}", self.line_of(*first));
                     self.error(vspan.clone(), msg, label);
                 } else {
@@ -213,6 +230,7 @@ impl Cx<'_> {
                 values.push(value);
             }
         }
+        let (name, span) = name?;
         Some(Set {
             name,
             span,
@@ -239,16 +257,21 @@ impl Cx<'_> {
             _ => Storage::Atomic,
         };
         let storage = self.choice(&t, "storage", "storage", Storage::WORDS, Some(storage_default));
-        let (ty, aggregation, kind, unit, storage) = (ty?, aggregation?, kind?, unit?, storage?);
-        let (name, span) = name?;
+        // A value with a missing or unknown key is still read to the end, so its other errors
+        // are reported; each rule between keys runs once the keys it needs are known.
+        let who = name.as_ref().map_or("this value".to_owned(), |n| format!("`{}`", n.0));
 
-        if let Some(msg) = rules::aggregation_for_type(ty.0, aggregation.0) {
-            self.error(aggregation.1.clone(), msg, format!("`{name}` is {}", ty.0.as_str()));
+        if let (Some(ty), Some(aggregation)) = (&ty, &aggregation) {
+            if let Some(msg) = rules::aggregation_for_type(ty.0, aggregation.0) {
+                self.error(aggregation.1.clone(), msg, format!("{who} is {}", ty.0.as_str()));
+            }
         }
-        let u64_only = matches!(storage.0, Storage::Counter | Storage::Local | Storage::Gauge | Storage::Peak);
-        if u64_only && ty.0 != ValueType::U64 {
-            let label = format!("`{name}` is {}", ty.0.as_str());
-            self.error(storage.1.clone(), format!("storage `{}` holds a u64", word(Storage::WORDS, storage.0)), label);
+        if let (Some(ty), Some(storage)) = (&ty, &storage) {
+            let u64_only = matches!(storage.0, Storage::Counter | Storage::Local | Storage::Gauge | Storage::Peak);
+            if u64_only && ty.0 != ValueType::U64 {
+                let label = format!("{who} is {}: use `atomic` or `plain`", ty.0.as_str());
+                self.error(storage.1.clone(), format!("storage `{}` holds a u64", word(Storage::WORDS, storage.0)), label);
+            }
         }
         let base = match self.int(&t, "base", false) {
             Some((10, s)) => Some((Base::Pow10, s)),
@@ -269,28 +292,34 @@ impl Cx<'_> {
             },
             None => None,
         };
-        for (what, given) in [("base", base.as_ref().map(|b| b.1.clone())), ("exponent", exponent.as_ref().map(|e| e.1.clone()))] {
-            if let (Some(span), Some(msg)) = (given, rules::scale_for_unit(unit.0, what)) {
-                self.error(span, msg, format!("the unit is {}", unit_word(unit.0)));
+        if let Some(unit) = &unit {
+            for (what, given) in [("base", base.as_ref().map(|b| b.1.clone())), ("exponent", exponent.as_ref().map(|e| e.1.clone()))] {
+                if let (Some(span), Some(msg)) = (given, rules::scale_for_unit(unit.0, what)) {
+                    self.error(span, msg, format!("the unit is {}", unit_word(unit.0)));
+                }
             }
         }
         let clearable = match self.bool(&t, "clearable") {
             Some((true, s)) => {
-                if let Some(msg) = rules::clearable_kind(kind.0) {
-                    self.error(s.clone(), msg, format!("`{name}` is {}", kind.0.as_str()));
-                } else if !storage.0.can_clear() {
+                if let Some((msg, k)) = kind.as_ref().and_then(|k| Some((rules::clearable_kind(k.0)?, k.0))) {
+                    self.error(s.clone(), msg, format!("{who} is {}", k.as_str()));
+                } else if storage.as_ref().is_some_and(|st| !st.0.can_clear()) {
                     self.error(s, "a plain integer cannot be cleared", "use storage `counter`, `local` or `atomic`");
                 }
                 true
             }
             Some((false, _)) => false,
-            None => kind.0 != Kind::Instant && storage.0.can_clear(),
+            None => {
+                kind.as_ref().is_some_and(|k| k.0 != Kind::Instant) && storage.as_ref().is_some_and(|st| st.0.can_clear())
+            }
         };
         let hidden = self.bool(&t, "hidden").is_some_and(|h| h.0);
         let doc = self.string(&t, "doc", false).map(|s| s.0).unwrap_or_default();
-        let show = self.show(&t, ty.0, &name);
+        let show = self.show(&t, ty.as_ref().map(|t| t.0), &who);
         let histogram = self.histogram(&t);
         let optional = self.string(&t, "optional", false).map(|s| s.0);
+        let (ty, aggregation, kind, unit, storage) = (ty?, aggregation?, kind?, unit?, storage?);
+        let (name, span) = name?;
         Some(Value {
             name,
             span,
@@ -310,7 +339,8 @@ impl Cx<'_> {
         })
     }
 
-    fn show(&mut self, t: &Table<'_, '_>, ty: ValueType, name: &str) -> Option<Show> {
+    /// `ty` is `None` when the value's type is missing or unknown (already reported).
+    fn show(&mut self, t: &Table<'_, '_>, ty: Option<ValueType>, who: &str) -> Option<Show> {
         let v = get(t, "show")?;
         match v.get_ref() {
             DeValue::String(p) => {
@@ -321,16 +351,35 @@ impl Cx<'_> {
                 Some(Show::Path(p.to_string()))
             }
             DeValue::Table(map) => {
-                if ty == ValueType::Bool {
-                    self.error(v.span(), "a show map needs an integer value", format!("`{name}` is bool"));
+                if ty == Some(ValueType::Bool) {
+                    self.error(v.span(), "a show map needs an integer value", format!("{who} is bool"));
                     return None;
                 }
+                // The largest number an unsigned type holds: a greater key could never show.
+                let max = ty.filter(|t| !t.is_signed()).and_then(|t| t.width()).map(|w| u64::MAX >> (64 - 8 * w as u32));
                 let mut out: Vec<(u64, String)> = Vec::new();
-                for (k, val) in map.iter() {
+                let mut seen: Vec<(u64, String)> = Vec::new();
+                // In file order (the table's own order is not), so the later of two equal keys is the one shown.
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by_key(|(k, _)| k.span().start);
+                for (k, val) in entries {
                     let Ok(n) = k.get_ref().parse::<u64>() else {
                         self.error(k.span(), format!("show map key `{}` is not a number", k.get_ref()), "expected a non-negative integer");
                         continue;
                     };
+                    // TOML keys are text: `1` and `01` are two keys but one number.
+                    if let Some((_, first)) = seen.iter().find(|(m, _)| *m == n) {
+                        let label = format!("the same number as `{first}`");
+                        self.error(k.span(), format!("show map key {n} given twice"), label);
+                        continue;
+                    }
+                    seen.push((n, k.get_ref().to_string()));
+                    if let (Some(max), Some(t)) = (max, ty) {
+                        if n > max {
+                            self.error(k.span(), format!("show map key {n} is more than a {} holds", t.as_str()), format!("at most {max}"));
+                            continue;
+                        }
+                    }
                     let Some(text) = val.get_ref().as_str() else {
                         self.error(val.span(), "a show map value must be a string", format!("found {}", val.get_ref().type_str()));
                         continue;
@@ -350,32 +399,35 @@ impl Cx<'_> {
     fn histogram(&mut self, t: &Table<'_, '_>) -> Option<Histogram> {
         let v = get(t, "histogram")?;
         let h = self.table(v, "a histogram", HIST_KEYS)?;
-        let log = self.choice(&h, "type", "histogram type", HIST_TYPES, None)?.0;
-        let (buckets, bspan) = self.int(&h, "buckets", true)?;
+        // Every key is checked even when another one is wrong.
+        let log = self.choice(&h, "type", "histogram type", HIST_TYPES, None).map(|l| l.0);
+        let buckets = self.int(&h, "buckets", true);
         let bucket_size = self.int(&h, "bucket_size", false);
-        if !(1..=4096).contains(&buckets) {
-            self.error(bspan, format!("{buckets} buckets"), "expected 1 to 4096");
+        if let Some((n, s)) = &buckets {
+            if !(1..=4096).contains(n) {
+                self.error(s.clone(), "`buckets` must be between 1 and 4096", format!("found {n}"));
+            }
         }
         match (&bucket_size, log) {
-            (Some((_, s)), true) => self.error(s.clone(), "a log histogram has no `bucket_size`", "buckets are powers of two"),
-            (None, false) => self.error(h.span.clone(), "a linear histogram needs `bucket_size`", "add bucket_size = N"),
-            (Some((n, s)), false) if *n <= 0 => self.error(s.clone(), "`bucket_size` must be positive", "here"),
+            (Some((_, s)), Some(true)) => {
+                self.error(s.clone(), "a log histogram has no `bucket_size`", "buckets are powers of two")
+            }
+            (None, Some(false)) => self.error(h.span.clone(), "a linear histogram needs `bucket_size`", "add `bucket_size = N`"),
+            (Some((n, s)), _) if !(1..=u32::MAX as i64).contains(n) => {
+                self.error(s.clone(), format!("`bucket_size` must be between 1 and {}", u32::MAX), format!("found {n}"))
+            }
             _ => {}
         }
         Some(Histogram {
-            log,
-            buckets: buckets.clamp(0, 4096) as u32,
+            log: log?,
+            buckets: buckets?.0.clamp(0, 4096) as u32,
             bucket_size: bucket_size.map_or(0, |b| b.0.clamp(0, u32::MAX as i64) as u32),
         })
     }
 
     fn name(&mut self, t: &Table<'_, '_>, key: &str, what: &str) -> Option<(String, Range<usize>)> {
         let (s, span) = self.string(t, key, true)?;
-        if let Err(e) = validate_name(&s) {
-            let reason = match e {
-                statsfs_runtime::Error::InvalidName { reason, .. } => reason.to_owned(),
-                other => other.to_string(),
-            };
+        if let Some(reason) = name_problem(&s) {
             self.error(span.clone(), format!("invalid {what} {s:?}"), reason);
         }
         Some((s, span))
@@ -384,7 +436,7 @@ impl Cx<'_> {
     fn string(&mut self, t: &Table<'_, '_>, key: &str, required: bool) -> Option<(String, Range<usize>)> {
         let Some(v) = get(t, key) else {
             if required {
-                self.error(t.span.clone(), format!("missing `{key}`"), format!("add `{key} = \"...\"`"));
+                self.error(t.span.clone(), format!("missing `{key}` in {}", t.what), format!("add `{key} = \"...\"`"));
             }
             return None;
         };
@@ -400,23 +452,25 @@ impl Cx<'_> {
     fn int(&mut self, t: &Table<'_, '_>, key: &str, required: bool) -> Option<(i64, Range<usize>)> {
         let Some(v) = get(t, key) else {
             if required {
-                self.error(t.span.clone(), format!("missing `{key}`"), format!("add `{key} = N`"));
+                self.error(t.span.clone(), format!("missing `{key}` in {}", t.what), format!("add `{key} = N`"));
             }
             return None;
         };
-        let parsed = v.get_ref().as_integer().and_then(|i| {
-            let digits = i.as_str().replace('_', "");
-            let (neg, body) = match digits.strip_prefix('-') {
-                Some(b) => (true, b.to_owned()),
-                None => (false, digits.trim_start_matches('+').to_owned()),
-            };
-            let body = body.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
-            i64::from_str_radix(body, i.radix()).ok().map(|n| if neg { -n } else { n })
-        });
-        match parsed {
-            Some(n) => Some((n, v.span())),
-            None => {
-                self.error(v.span(), format!("`{key}` must be an integer"), format!("found {}", v.get_ref().type_str()));
+        let Some(i) = v.get_ref().as_integer() else {
+            self.error(v.span(), format!("`{key}` must be an integer"), format!("found {}", v.get_ref().type_str()));
+            return None;
+        };
+        let digits = i.as_str().replace('_', "");
+        let (sign, body) = match digits.strip_prefix('-') {
+            Some(b) => ("-", b),
+            None => ("", digits.trim_start_matches('+')),
+        };
+        let body = body.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
+        // The sign stays with the digits so that i64::MIN reads.
+        match i64::from_str_radix(&format!("{sign}{body}"), i.radix()) {
+            Ok(n) => Some((n, v.span())),
+            Err(_) => {
+                self.error(v.span(), format!("`{key}` is out of range"), "does not fit in 64 bits");
                 None
             }
         }
@@ -470,6 +524,14 @@ impl Cx<'_> {
 
 fn get<'a, 'i>(t: &Table<'a, 'i>, key: &str) -> Option<&'a V<'i>> {
     t.table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+}
+
+/// Why `name` cannot be a file name, in the words `validate_name` uses.
+fn name_problem(name: &str) -> Option<String> {
+    validate_name(name).err().map(|e| match e {
+        statsfs_runtime::Error::InvalidName { reason, .. } => reason.to_owned(),
+        other => other.to_string(),
+    })
 }
 
 fn word<T: PartialEq + Copy>(options: &[(&'static str, T)], v: T) -> &'static str {
