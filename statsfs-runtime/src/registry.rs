@@ -42,6 +42,24 @@ impl Registry {
         &self.root
     }
 
+    /// Whether `source` is in the served tree now: attached, through visible sources only,
+    /// to this root. A file opened before its source was removed reads 0 by this test.
+    pub fn serves(&self, source: &Source) -> bool {
+        let mut cur = source.clone();
+        loop {
+            if cur.same(&self.root) {
+                return true;
+            }
+            if cur.is_hidden() {
+                return false;
+            }
+            match cur.parent() {
+                Some(p) => cur = p,
+                None => return false,
+            }
+        }
+    }
+
     /// Resolves `kvm/1234-5/vcpu0/exits` as the filesystem does.
     pub fn lookup(&self, path: &str) -> Result<Entry> {
         self.root.lookup_path(path)

@@ -217,6 +217,12 @@ impl Source {
         self.0.is_revoked()
     }
 
+    /// A number identifying the node while any handle to it lives (backends key inode
+    /// tables by it).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
     /// Whether two handles are the same node.
     pub fn same(&self, other: &Source) -> bool {
         Arc::ptr_eq(&self.0, &other.0)

@@ -1,0 +1,376 @@
+//! The `fuser::Filesystem`: requests in, runtime calls out. No statistics semantics here:
+//! values, text, clear and errno all come from the runtime.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use fuser::{
+    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
+    LockOwner, OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty,
+    ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+};
+use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
+
+use crate::inode::{Inodes, Node};
+use crate::mount::{Options, BULK_FILE};
+
+/// Entries and attributes are not cached by the kernel (TTL 0): a source or value removed
+/// from the tree is gone at the very next lookup, and every `stat` shows the current size.
+const TTL: Duration = Duration::ZERO;
+
+/// One open file: what it is, and its text, taken once at the first read so that partial
+/// reads of one open see one number.
+struct Handle {
+    node: Node,
+    text: OnceLock<Vec<u8>>,
+}
+
+pub(crate) struct StatsFs {
+    registry: Registry,
+    opts: Options,
+    inodes: Mutex<Inodes>,
+    handles: Mutex<HashMap<u64, Handle>>,
+    next_fh: AtomicU64,
+    start: SystemTime,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn errno(e: &statsfs_runtime::Error) -> Errno {
+    Errno::from_i32(e.errno())
+}
+
+/// Everything below a directory, one line per visible value: `path value`.
+struct Bulk {
+    path: Vec<String>,
+    out: String,
+}
+
+impl Visitor for Bulk {
+    fn enter(&mut self, source: &Source, depth: usize) -> bool {
+        if depth > 0 {
+            self.path.push(source.name().to_owned());
+        }
+        true
+    }
+
+    fn group(&mut self, _: &Source, group: &GroupSnapshot<'_>) {
+        for (desc, value) in group.entries() {
+            for p in &self.path {
+                self.out.push_str(p);
+                self.out.push('/');
+            }
+            self.out.push_str(&desc.name);
+            self.out.push(' ');
+            desc.write_text(value, &mut self.out);
+        }
+    }
+
+    fn leave(&mut self, _: &Source, depth: usize) {
+        if depth > 0 {
+            self.path.pop();
+        }
+    }
+}
+
+impl StatsFs {
+    pub(crate) fn new(registry: Registry, opts: Options) -> StatsFs {
+        StatsFs {
+            inodes: Mutex::new(Inodes::new(registry.root().clone())),
+            registry,
+            opts,
+            handles: Mutex::new(HashMap::new()),
+            next_fh: AtomicU64::new(1),
+            start: SystemTime::now(),
+        }
+    }
+
+    fn node(&self, ino: INodeNo) -> Result<Node, Errno> {
+        lock(&self.inodes).get(ino.0).ok_or(Errno::ENOENT)
+    }
+
+    /// The node, if it is still in the served tree (a removed directory's inode answers
+    /// ENOENT, as a deleted directory does).
+    fn live(&self, ino: INodeNo) -> Result<Node, Errno> {
+        let node = self.node(ino)?;
+        let src = match &node {
+            Node::Dir(s) | Node::Bulk(s) => s,
+            Node::File(v) => v.source(),
+        };
+        if self.registry.serves(src) {
+            Ok(node)
+        } else {
+            Err(Errno::ENOENT)
+        }
+    }
+
+    fn ino(&self, node: Node) -> u64 {
+        lock(&self.inodes).ino(node)
+    }
+
+    /// The text a file shows now. A value whose source has left the tree reads 0.
+    fn text(&self, node: &Node) -> Vec<u8> {
+        match node {
+            Node::File(v) if self.registry.serves(v.source()) => v.text().into_bytes(),
+            Node::File(v) => v.desc().text(0).into_bytes(),
+            Node::Bulk(s) if self.registry.serves(s) => {
+                let mut b = Bulk {
+                    path: Vec::new(),
+                    out: String::new(),
+                };
+                s.walk(WalkOptions::default(), &mut b);
+                b.out.into_bytes()
+            }
+            Node::Bulk(_) | Node::Dir(_) => Vec::new(),
+        }
+    }
+
+    fn attr(&self, ino: u64, node: &Node) -> FileAttr {
+        let (kind, perm, size, nlink, time) = match node {
+            Node::Dir(s) => {
+                let perm = if s.same(self.registry.root()) { self.opts.root_mode } else { 0o755 };
+                (FileType::Directory, perm, 0, 2, self.start)
+            }
+            Node::File(v) => (FileType::RegularFile, v.file_mode(), self.text(node).len() as u64, 1, SystemTime::now()),
+            Node::Bulk(_) => (FileType::RegularFile, 0o444, 0, 1, SystemTime::now()),
+        };
+        FileAttr {
+            ino: INodeNo(ino),
+            size,
+            blocks: size.div_ceil(512),
+            atime: time,
+            mtime: time,
+            ctime: time,
+            crtime: self.start,
+            kind,
+            perm: perm as u16,
+            nlink,
+            uid: self.opts.uid,
+            gid: self.opts.gid,
+            rdev: 0,
+            blksize: 4096,
+            flags: 0,
+        }
+    }
+
+    fn dir(&self, ino: INodeNo) -> Result<Source, Errno> {
+        match self.live(ino)? {
+            Node::Dir(s) => Ok(s),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn lookup_in(&self, parent: INodeNo, name: &OsStr) -> Result<(u64, Node), Errno> {
+        let dir = self.dir(parent)?;
+        let name = name.to_str().ok_or(Errno::ENOENT)?;
+        let node = if name == BULK_FILE {
+            Node::Bulk(dir)
+        } else if let Some(child) = dir.child(name) {
+            Node::Dir(child)
+        } else {
+            Node::File(dir.lookup_visible(name).map_err(|e| errno(&e))?)
+        };
+        Ok((self.ino(node.clone()), node))
+    }
+}
+
+impl Filesystem for StatsFs {
+    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        match self.lookup_in(parent, name) {
+            Ok((ino, node)) => reply.entry(&TTL, &self.attr(ino, &node), Generation(0)),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        // An open file keeps answering after its source left the tree.
+        let node = match fh.and_then(|fh| lock(&self.handles).get(&fh.0).map(|h| h.node.clone())) {
+            Some(n) => Ok(n),
+            None => self.live(ino),
+        };
+        match node {
+            Ok(node) => reply.attr(&TTL, &self.attr(ino.0, &node)),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn setattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
+        _atime: Option<TimeOrNow>,
+        _mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        _fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<fuser::BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        let node = match self.live(ino) {
+            Ok(n) => n,
+            Err(e) => return reply.error(e),
+        };
+        if mode.is_some() || uid.is_some() || gid.is_some() {
+            return reply.error(Errno::EPERM);
+        }
+        // `echo 0 > file` truncates first: allowed exactly where writing is.
+        match (&node, size) {
+            (Node::File(v), Some(_)) if !v.is_clearable() => reply.error(Errno::EACCES),
+            (Node::Dir(_), Some(_)) => reply.error(Errno::EISDIR),
+            (Node::Bulk(_), Some(_)) => reply.error(Errno::EACCES),
+            _ => reply.attr(&TTL, &self.attr(ino.0, &node)),
+        }
+    }
+
+    fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        let node = match self.live(ino) {
+            Ok(n) => n,
+            Err(e) => return reply.error(e),
+        };
+        let writes = flags.acc_mode() != OpenAccMode::O_RDONLY;
+        match &node {
+            Node::Dir(_) => return reply.error(Errno::EISDIR),
+            Node::File(v) if writes && !v.is_clearable() => return reply.error(Errno::EACCES),
+            Node::Bulk(_) if writes => return reply.error(Errno::EACCES),
+            _ => {}
+        }
+        let fh = self.next_fh.fetch_add(1, Relaxed);
+        lock(&self.handles).insert(
+            fh,
+            Handle {
+                node,
+                text: OnceLock::new(),
+            },
+        );
+        // Direct I/O: reads come to us, so each open sees a fresh value, and st_size (which
+        // changes with the value) never truncates a read.
+        reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
+    }
+
+    fn read(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        let node = match lock(&self.handles).get(&fh.0) {
+            Some(h) => match h.text.get() {
+                Some(t) => {
+                    let start = (offset as usize).min(t.len());
+                    let end = start.saturating_add(size as usize).min(t.len());
+                    return reply.data(&t[start..end]);
+                }
+                None => h.node.clone(),
+            },
+            None => return reply.error(Errno::EBADF),
+        };
+        // First read of this open: take the value now, outside the handle table's lock.
+        let text = self.text(&node);
+        let handles = lock(&self.handles);
+        let Some(h) = handles.get(&fh.0) else {
+            return reply.error(Errno::EBADF);
+        };
+        let t = h.text.get_or_init(|| text);
+        let start = (offset as usize).min(t.len());
+        let end = start.saturating_add(size as usize).min(t.len());
+        reply.data(&t[start..end]);
+    }
+
+    fn write(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _offset: u64,
+        data: &[u8],
+        _write_flags: WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        let node = match lock(&self.handles).get(&fh.0) {
+            Some(h) => h.node.clone(),
+            None => return reply.error(Errno::EBADF),
+        };
+        match node {
+            Node::File(v) => match v.write_text(data) {
+                Ok(()) => reply.written(data.len() as u32),
+                Err(e) => reply.error(errno(&e)),
+            },
+            _ => reply.error(Errno::EACCES),
+        }
+    }
+
+    fn flush(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _lo: LockOwner, reply: ReplyEmpty) {
+        reply.ok();
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        lock(&self.handles).remove(&fh.0);
+        reply.ok();
+    }
+
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        match self.dir(ino) {
+            Ok(_) => reply.opened(FileHandle(0), FopenFlags::empty()),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
+        let dir = match self.dir(ino) {
+            Ok(d) => d,
+            Err(e) => return reply.error(e),
+        };
+        let parent = dir.parent().filter(|_| !dir.same(self.registry.root()));
+        let parent_ino = parent.map_or(ino.0, |p| self.ino(Node::Dir(p)));
+        let mut entries: Vec<(u64, FileType, String)> = vec![
+            (ino.0, FileType::Directory, ".".into()),
+            (parent_ino, FileType::Directory, "..".into()),
+        ];
+        for c in dir.visible_children() {
+            let name = c.name().to_owned();
+            entries.push((self.ino(Node::Dir(c)), FileType::Directory, name));
+        }
+        for v in dir.visible_values() {
+            let name = v.name().to_owned();
+            entries.push((self.ino(Node::File(v)), FileType::RegularFile, name));
+        }
+        for (i, (ino, kind, name)) in entries.into_iter().enumerate().skip(offset as usize) {
+            if reply.add(INodeNo(ino), (i + 1) as u64, kind, &name) {
+                break;
+            }
+        }
+        reply.ok();
+    }
+
+    fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
+        let files = lock(&self.inodes).len() as u64;
+        reply.statfs(0, 0, 0, files, 0, 4096, 255, 4096);
+    }
+}

@@ -1,0 +1,112 @@
+//! Mounting: options as the kernel's statsfs had them, a handle that unmounts on drop, and a
+//! blocking variant for command-line tools.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use fuser::{BackgroundSession, Config, MountOption, SessionACL};
+use statsfs_runtime::Registry;
+
+use crate::fs::StatsFs;
+
+/// The per-directory file holding every value of the directory's subtree in one read,
+/// consistent per group: one `relative/path/name value` line each. Its name starts with
+/// the runtime's reserved prefix, so no value or source can take it. Not listed by
+/// `readdir` (so `grep -r` does not read everything twice); open it by name.
+pub const BULK_FILE: &str = ".statsfs";
+
+/// Mount options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Owner of every file and directory (default: the mounting user).
+    pub uid: u32,
+    /// Group of every file and directory (default: the mounting group).
+    pub gid: u32,
+    /// Mode of the root directory (default 0700, as the kernel's statsfs).
+    pub root_mode: u32,
+    /// Let other users in (FUSE `allow_other`; needs `user_allow_other` unless root).
+    pub allow_other: bool,
+    /// Threads serving requests (default 1: on these 2-CPU guests a second thread mostly
+    /// adds cross-CPU wake-ups, see BENCHMARKS.md).
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        // SAFETY: geteuid and getegid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        Options {
+            uid,
+            gid,
+            root_mode: 0o700,
+            allow_other: false,
+            threads: 1,
+        }
+    }
+}
+
+fn config(opts: &Options) -> Config {
+    let mut c = Config::default();
+    c.mount_options = vec![
+        MountOption::FSName("statsfs".into()),
+        MountOption::Subtype("statsfs".into()),
+        MountOption::DefaultPermissions,
+        MountOption::NoExec,
+        MountOption::NoSuid,
+        MountOption::NoDev,
+        MountOption::NoAtime,
+    ];
+    if opts.allow_other {
+        c.acl = SessionACL::All;
+    }
+    c.n_threads = Some(opts.threads.max(1));
+    c
+}
+
+/// A mounted filesystem; dropping it unmounts.
+pub struct Mount {
+    session: Option<BackgroundSession>,
+    path: PathBuf,
+}
+
+impl Mount {
+    /// Where it is mounted.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Unmounts now, reporting failure (drop does the same, ignoring errors).
+    pub fn unmount(mut self) -> io::Result<()> {
+        match self.session.take() {
+            Some(s) => s.umount_and_join(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        if let Some(s) = self.session.take() {
+            let _ = s.umount_and_join();
+        }
+    }
+}
+
+/// Mounts `registry` at `path` and serves it from a background thread until the returned
+/// handle is dropped. The tree may change while mounted.
+pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<Mount> {
+    let path = path.as_ref().to_owned();
+    let fs = StatsFs::new(registry.clone(), opts.clone());
+    let session = fuser::spawn_mount(fs, &path, &config(&opts))?;
+    Ok(Mount {
+        session: Some(session),
+        path,
+    })
+}
+
+/// Mounts and serves on this thread until the filesystem is unmounted
+/// (`fusermount3 -u PATH`).
+pub fn mount_blocking(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<()> {
+    let fs = StatsFs::new(registry.clone(), opts.clone());
+    fuser::mount(fs, path.as_ref(), &config(&opts))
+}

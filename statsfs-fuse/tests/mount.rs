@@ -1,0 +1,374 @@
+//! The filesystem mounted for real: directory layout, exact file contents, modes, errno,
+//! clear, hidden, a tree changing under the mount, and concurrent readers.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::Relaxed};
+
+use statsfs::{Counter, Instance, LocalCounter, Registry, Source, StatsSource};
+use statsfs_fuse::{mount, Mount, Options, BULK_FILE};
+
+/// Statistics of one VM.
+#[derive(Default, StatsSource)]
+#[stats(name = "vm", label = "vm")]
+struct VmStats {
+    /// Remote TLB flushes.
+    remote_tlb_flush: Counter,
+    /// Pages mapped now.
+    #[stats(kind = "instant")]
+    pages_4k: statsfs::Gauge,
+}
+
+fn mp_state(v: u64) -> &'static str {
+    match v {
+        0 => "RUNNABLE",
+        3 => "HALTED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Statistics of one vCPU.
+#[derive(Default, StatsSource)]
+#[stats(name = "vcpu", label = "vcpu")]
+struct VcpuStats {
+    /// VM exits.
+    exits: LocalCounter,
+    /// Shared counter.
+    halt_wakeup: Counter,
+    /// Guest mode.
+    #[stats(kind = "instant", aggregation = "count_zero")]
+    guest_mode: AtomicBool,
+    /// MP state.
+    #[stats(kind = "instant", aggregation = "none", show = mp_state)]
+    mp_state: AtomicU32,
+    /// TSC offset.
+    #[stats(rename = "tsc-offset", aggregation = "min", kind = "instant")]
+    tsc_offset: AtomicI64,
+}
+
+struct Kvm {
+    registry: Registry,
+    kvm: Source,
+    vms: Vec<(Source, Instance<VmStats>, Vec<Instance<VcpuStats>>)>,
+}
+
+fn add_vm(kvm: &Source, name: &str, vcpus: u64, base: u64) -> (Source, Instance<VmStats>, Vec<Instance<VcpuStats>>) {
+    let vm = Source::new(name).unwrap();
+    let vs = Instance::<VmStats>::default();
+    vs.remote_tlb_flush.add(base);
+    vs.pages_4k.set(base * 10);
+    vm.add_instance(&vs).unwrap();
+    vm.add_aggregate_of::<VcpuStats>().unwrap();
+    let mut cs = Vec::new();
+    for n in 0..vcpus {
+        let c = Source::new(&format!("vcpu{n}")).unwrap();
+        let st = Instance::<VcpuStats>::default();
+        st.exits.add(base + n);
+        st.tsc_offset.store(-((base + n) as i64), Relaxed);
+        st.guest_mode.store(n % 2 == 0, Relaxed);
+        c.add_instance(&st).unwrap();
+        vm.add_child(&c).unwrap();
+        cs.push(st);
+    }
+    kvm.add_child(&vm).unwrap();
+    (vm, vs, cs)
+}
+
+/// kvm/ with 1234-5/ (2 vCPUs, base 100) and 1234-6/ (1 vCPU, base 200).
+fn kvm_tree() -> Kvm {
+    let registry = Registry::new();
+    let kvm = Source::new("kvm").unwrap();
+    kvm.add_aggregate_of::<VmStats>().unwrap();
+    kvm.add_aggregate_of::<VcpuStats>().unwrap();
+    registry.register(&kvm).unwrap();
+    let vms = vec![add_vm(&kvm, "1234-5", 2, 100), add_vm(&kvm, "1234-6", 1, 200)];
+    Kvm { registry, kvm, vms }
+}
+
+/// Mounts into a fresh directory, or says loudly why it cannot (and fails under CI).
+fn mounted(registry: &Registry, name: &str) -> Option<(Mount, PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("statsfs-fuse-{}-{name}", std::process::id()));
+    let _ = fs::create_dir_all(&dir);
+    match mount(registry, &dir, Options::default()) {
+        Ok(m) => Some((m, dir)),
+        Err(e) => {
+            if std::env::var_os("CI").is_some() {
+                panic!("cannot mount FUSE in CI: {e} (.ci/run installs fuse3; CI runs as root)");
+            }
+            eprintln!("SKIPPED {name}: cannot mount FUSE here: {e}");
+            None
+        }
+    }
+}
+
+fn read(p: impl AsRef<Path>) -> String {
+    fs::read_to_string(p).unwrap()
+}
+
+fn names(p: impl AsRef<Path>) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    v.sort();
+    v
+}
+
+fn mode(p: impl AsRef<Path>) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn errno<T: std::fmt::Debug>(r: std::io::Result<T>) -> i32 {
+    r.unwrap_err().raw_os_error().unwrap()
+}
+
+#[test]
+fn layout_values_and_modes() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "layout") else { return };
+    assert_eq!(names(&root), ["kvm"]);
+    let vcpu_files = ["exits", "guest_mode", "halt_wakeup", "mp_state", "tsc-offset"];
+    let mut top: Vec<String> = ["1234-5", "1234-6", "pages_4k", "remote_tlb_flush"].iter().map(|s| s.to_string()).collect();
+    top.extend(vcpu_files.iter().map(|s| s.to_string()));
+    top.sort();
+    assert_eq!(names(root.join("kvm")), top);
+    let mut vm: Vec<String> = ["pages_4k", "remote_tlb_flush", "vcpu0", "vcpu1"].iter().map(|s| s.to_string()).collect();
+    vm.extend(vcpu_files.iter().map(|s| s.to_string()));
+    vm.sort();
+    assert_eq!(names(root.join("kvm/1234-5")), vm);
+    assert_eq!(names(root.join("kvm/1234-5/vcpu1")), vcpu_files);
+
+    // Values: simple, aggregates per VM and over all VMs, signed, show, count_zero.
+    assert_eq!(read(root.join("kvm/1234-5/vcpu1/exits")), "101\n");
+    assert_eq!(read(root.join("kvm/1234-5/exits")), "201\n");
+    assert_eq!(read(root.join("kvm/exits")), "401\n");
+    assert_eq!(read(root.join("kvm/remote_tlb_flush")), "300\n");
+    assert_eq!(read(root.join("kvm/1234-6/pages_4k")), "2000\n");
+    assert_eq!(read(root.join("kvm/1234-5/vcpu1/tsc-offset")), "-101\n");
+    assert_eq!(read(root.join("kvm/tsc-offset")), "-200\n");
+    assert_eq!(read(root.join("kvm/guest_mode")), "1\n", "one vCPU is out of guest mode");
+    t.vms[0].2[1].mp_state.store(3, Relaxed);
+    assert_eq!(read(root.join("kvm/1234-5/vcpu1/mp_state")), "HALTED\n");
+    assert_eq!(read(root.join("kvm/1234-5/vcpu0/mp_state")), "RUNNABLE\n");
+
+    // Modes: root 0700, directories 0755, clearable files 0644, the rest 0444.
+    assert_eq!(mode(&root), 0o700);
+    assert_eq!(mode(root.join("kvm")), 0o755);
+    assert_eq!(mode(root.join("kvm/1234-5/vcpu0")), 0o755);
+    assert_eq!(mode(root.join("kvm/exits")), 0o644);
+    assert_eq!(mode(root.join("kvm/1234-5/vcpu0/exits")), 0o644);
+    assert_eq!(mode(root.join("kvm/pages_4k")), 0o444);
+    assert_eq!(mode(root.join("kvm/1234-5/vcpu0/guest_mode")), 0o444);
+    // Sizes are the text's, owners the mounting user's, inodes stable and distinct.
+    let md = fs::metadata(root.join("kvm/1234-5/vcpu1/exits")).unwrap();
+    assert_eq!(md.len(), 4);
+    assert_eq!(md.uid(), unsafe { libc::geteuid() });
+    assert_eq!(md.ino(), fs::metadata(root.join("kvm/1234-5/vcpu1/exits")).unwrap().ino());
+    assert_ne!(md.ino(), fs::metadata(root.join("kvm/1234-5/vcpu0/exits")).unwrap().ino());
+    assert!(fs::metadata(root.join("kvm/1234-5")).unwrap().is_dir());
+}
+
+#[test]
+fn writes_clear_or_fail_with_the_runtimes_errno() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "writes") else { return };
+    let exits = root.join("kvm/1234-5/vcpu0/exits");
+    assert_eq!(errno(fs::write(&exits, "1\n")), libc::EINVAL);
+    assert_eq!(errno(fs::write(&exits, "zero")), libc::EINVAL);
+    assert_eq!(read(&exits), "100\n", "nothing changed");
+    assert_eq!(errno(fs::write(root.join("kvm/pages_4k"), "0")), libc::EACCES);
+    assert_eq!(errno(fs::write(root.join("kvm/1234-5/vcpu0/mp_state"), "0")), libc::EACCES);
+    assert_eq!(errno(fs::read(root.join("kvm/nope"))), libc::ENOENT);
+    assert_eq!(errno(fs::read(root.join("kvm/1234-9/exits"))), libc::ENOENT);
+    assert_eq!(errno(fs::read_dir(root.join("kvm/exits"))), libc::ENOTDIR);
+    // A write of 0 returns the full length and clears.
+    let mut f = fs::OpenOptions::new().write(true).open(&exits).unwrap();
+    assert_eq!(f.write(b"0\n").unwrap(), 2);
+    drop(f);
+    assert_eq!(read(&exits), "0\n");
+    assert_eq!(t.vms[0].2[0].exits.get(), 0);
+    // Clear through an aggregate file zeroes the subtree: here every vCPU of every VM.
+    fs::write(root.join("kvm/exits"), "  0\n").unwrap();
+    assert!(t.vms.iter().flat_map(|v| &v.2).all(|s| s.exits.get() == 0));
+    assert_eq!(read(root.join("kvm/remote_tlb_flush")), "300\n", "other values untouched");
+}
+
+#[test]
+fn shell_ls_cat_echo_end_to_end() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "shell") else { return };
+    let sh = |cmd: &str| {
+        let o = Command::new("sh").arg("-c").arg(cmd).current_dir(&root).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    assert_eq!(sh("ls kvm/1234-6").1, "exits\nguest_mode\nhalt_wakeup\nmp_state\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n");
+    assert_eq!(sh("cat kvm/1234-6/vcpu0/exits kvm/1234-6/exits").1, "200\n200\n");
+    let (code, _, _) = sh("echo 0 > kvm/1234-6/exits");
+    assert_eq!(code, Some(0));
+    assert_eq!(sh("cat kvm/1234-6/vcpu0/exits kvm/exits").1, "0\n201\n");
+    // coreutils echo: dash's builtin reports every write error as "I/O error".
+    let (code, _, err) = sh("/bin/echo 5 > kvm/1234-6/exits");
+    assert_ne!(code, Some(0));
+    assert!(err.contains("write error: Invalid argument"), "{err}");
+    assert_eq!(sh("cat kvm/1234-6/vcpu0/exits").1, "0\n");
+    let (code, _, err) = sh("echo 0 > kvm/pages_4k");
+    assert_ne!(code, Some(0));
+    assert!(err.contains("Permission denied"), "{err}");
+    assert_eq!(sh("grep -r . kvm/1234-6/vcpu0 | sort").1, "kvm/1234-6/vcpu0/exits:0\nkvm/1234-6/vcpu0/guest_mode:1\nkvm/1234-6/vcpu0/halt_wakeup:0\nkvm/1234-6/vcpu0/mp_state:RUNNABLE\nkvm/1234-6/vcpu0/tsc-offset:-200\n");
+}
+
+#[test]
+fn hidden_sources_and_groups_have_no_entries() {
+    let t = kvm_tree();
+    let hidden = Source::new_hidden("secret").unwrap();
+    let inner = Source::new("inner").unwrap();
+    let st = Instance::<VcpuStats>::default();
+    st.exits.add(1000);
+    inner.add_instance(&st).unwrap();
+    hidden.add_child(&inner).unwrap();
+    t.kvm.add_child(&hidden).unwrap();
+    let extra = Instance::<VcpuStats>::default();
+    t.vms[1].0.add_values(VcpuStats::value_set(), Some(extra.erase()), true).unwrap();
+    extra.exits.add(7);
+    let Some((_m, root)) = mounted(&t.registry, "hidden") else { return };
+    assert!(!names(root.join("kvm")).contains(&"secret".to_owned()));
+    assert_eq!(errno(fs::metadata(root.join("kvm/secret"))), libc::ENOENT);
+    assert_eq!(errno(fs::metadata(root.join("kvm/secret/inner/exits"))), libc::ENOENT);
+    assert_eq!(errno(fs::metadata(root.join("inner"))), libc::ENOENT);
+    // Hidden things still count: 401 + 1000 + 7.
+    assert_eq!(read(root.join("kvm/exits")), "1408\n");
+    assert_eq!(read(root.join("kvm/1234-6/exits")), "207\n", "the VM's aggregate, not the hidden group");
+}
+
+#[test]
+fn tree_changes_show_at_once_and_open_files_of_removed_sources_read_zero() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "dynamic") else { return };
+    assert_eq!(read(root.join("kvm/exits")), "401\n");
+    let (vm, _vs, cs) = add_vm(&t.kvm, "1234-7", 1, 1000);
+    assert!(names(root.join("kvm")).contains(&"1234-7".to_owned()));
+    assert_eq!(read(root.join("kvm/1234-7/vcpu0/exits")), "1000\n");
+    assert_eq!(read(root.join("kvm/exits")), "1401\n");
+    // An open file of a source that goes away reads 0 (its value is taken at the first read).
+    let mut open = fs::File::open(root.join("kvm/1234-7/vcpu0/exits")).unwrap();
+    let mut open_agg = fs::File::open(root.join("kvm/1234-7/exits")).unwrap();
+    assert!(t.kvm.remove_child(&vm));
+    let mut s = String::new();
+    open.read_to_string(&mut s).unwrap();
+    assert_eq!(s, "0\n");
+    s.clear();
+    open_agg.read_to_string(&mut s).unwrap();
+    assert_eq!(s, "0\n");
+    assert_eq!(errno(fs::metadata(root.join("kvm/1234-7"))), libc::ENOENT);
+    assert_eq!(errno(fs::read(root.join("kvm/1234-7/vcpu0/exits"))), libc::ENOENT);
+    assert!(!names(root.join("kvm")).contains(&"1234-7".to_owned()));
+    assert_eq!(read(root.join("kvm/exits")), "401\n");
+    // Added back: every file is back, with the same inode.
+    t.kvm.add_child(&vm).unwrap();
+    cs[0].exits.add(1);
+    assert_eq!(read(root.join("kvm/1234-7/vcpu0/exits")), "1001\n");
+    assert_eq!(names(root.join("kvm/1234-7/vcpu0")).len(), 5);
+    // A value added to a mounted source appears.
+    let more = Source::new("vcpu1").unwrap();
+    let st = Instance::<VcpuStats>::default();
+    more.add_instance(&st).unwrap();
+    vm.add_child(&more).unwrap();
+    assert_eq!(read(root.join("kvm/1234-7/vcpu1/exits")), "0\n");
+}
+
+#[test]
+fn one_open_sees_one_number_across_partial_reads() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "partial") else { return };
+    let mut f = fs::File::open(root.join("kvm/exits")).unwrap();
+    let mut first = [0u8; 2];
+    f.read_exact(&mut first).unwrap();
+    t.vms[0].2[0].exits.add(600); // 401 → 1001 in the tree
+    let mut rest = String::new();
+    f.read_to_string(&mut rest).unwrap();
+    assert_eq!(format!("{}{rest}", String::from_utf8_lossy(&first)), "401\n");
+    assert_eq!(read(root.join("kvm/exits")), "1001\n", "a new open sees the new value");
+}
+
+#[test]
+fn bulk_file_reads_the_whole_subtree_at_once() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "bulk") else { return };
+    let vm = read(root.join("kvm/1234-6").join(BULK_FILE));
+    assert_eq!(
+        vm,
+        "remote_tlb_flush 200\npages_4k 2000\nexits 200\nhalt_wakeup 0\nguest_mode 0\nmp_state RUNNABLE\ntsc-offset -200\n\
+         vcpu0/exits 200\nvcpu0/halt_wakeup 0\nvcpu0/guest_mode 1\nvcpu0/mp_state RUNNABLE\nvcpu0/tsc-offset -200\n"
+    );
+    let all = read(root.join(BULK_FILE));
+    assert_eq!(all.lines().count(), 7 + 2 * 7 + 3 * 5, "kvm, two VMs, three vCPUs");
+    assert!(all.contains("\nkvm/1234-5/vcpu1/exits 101\n"));
+    assert!(!names(&root).contains(&BULK_FILE.to_owned()), "not listed");
+    assert_eq!(mode(root.join(BULK_FILE)), 0o444);
+    assert_eq!(errno(fs::write(root.join(BULK_FILE), "0")), libc::EACCES);
+}
+
+#[test]
+fn statfs_answers() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "statfs") else { return };
+    let c = std::ffi::CString::new(root.to_str().unwrap()).unwrap();
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    assert_eq!(st.f_namemax, 255);
+    assert_eq!(st.f_bsize, 4096);
+}
+
+#[test]
+fn concurrent_readers_while_counters_run_and_sources_churn() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "concurrent") else { return };
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for _ in 0..20_000 {
+                t.vms[0].2[0].halt_wakeup.inc();
+                t.vms[1].2[0].halt_wakeup.inc();
+            }
+        });
+        let churn = s.spawn(|| {
+            for _ in 0..200 {
+                let (vm, _, _) = add_vm(&t.kvm, "churn", 2, 5);
+                std::thread::yield_now();
+                assert!(t.kvm.remove_child(&vm));
+                vm.revoke();
+            }
+        });
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut reads = 0;
+                    while !stop.load(Relaxed) || reads == 0 {
+                        let v: u64 = read(root.join("kvm/halt_wakeup")).trim().parse().unwrap();
+                        assert!(v <= 40_000);
+                        // The churned VM may vanish between readdir and open: only ENOENT.
+                        for e in fs::read_dir(root.join("kvm")).unwrap().flatten() {
+                            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                                continue;
+                            }
+                            match fs::read_to_string(e.path().join(BULK_FILE)) {
+                                Ok(_) => {}
+                                Err(err) => assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err}"),
+                            }
+                        }
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        writer.join().unwrap();
+        churn.join().unwrap();
+        stop.store(true, Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() > 0);
+        }
+    });
+    assert_eq!(read(root.join("kvm/halt_wakeup")), "40000\n");
+    assert!(!names(root.join("kvm")).contains(&"churn".to_owned()));
+}
