@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
@@ -17,9 +17,13 @@ use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
 use crate::inode::{Inodes, Node};
 use crate::mount::{Options, BULK_FILE};
 
-/// Entries and attributes are not cached by the kernel (TTL 0): a source or value removed
-/// from the tree is gone at the very next lookup, and every `stat` shows the current size.
-const TTL: Duration = Duration::ZERO;
+/// The kernel caches entries and attributes: nothing in them changes while a node exists
+/// (names, modes and kinds are fixed; `st_size` is 0, as in debugfs, since the text is only
+/// known when read, and reads are direct I/O). The one thing that does change, a child
+/// leaving its parent, is pushed to the kernel as an entry invalidation (see `mount`), so it
+/// vanishes at once. This saves the LOOKUP and GETATTR round trips of every path component
+/// on every open.
+pub(crate) const TTL: Duration = Duration::from_secs(3600);
 
 /// One open file: what it is, and its text, taken once at the first read so that partial
 /// reads of one open see one number.
@@ -31,13 +35,15 @@ struct Handle {
 pub(crate) struct StatsFs {
     registry: Registry,
     opts: Options,
-    inodes: Mutex<Inodes>,
+    pub(crate) inodes: Arc<Mutex<Inodes>>,
     handles: Mutex<HashMap<u64, Handle>>,
     next_fh: AtomicU64,
     start: SystemTime,
+    /// Requests answered, for benchmarks (round trips per file are the cost that matters).
+    pub(crate) requests: Arc<AtomicU64>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -81,12 +87,13 @@ impl Visitor for Bulk {
 impl StatsFs {
     pub(crate) fn new(registry: Registry, opts: Options) -> StatsFs {
         StatsFs {
-            inodes: Mutex::new(Inodes::new(registry.root().clone())),
+            inodes: Arc::new(Mutex::new(Inodes::new(registry.root().clone()))),
             registry,
             opts,
             handles: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
             start: SystemTime::now(),
+            requests: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -136,8 +143,8 @@ impl StatsFs {
                 let perm = if s.same(self.registry.root()) { self.opts.root_mode } else { 0o755 };
                 (FileType::Directory, perm, 0, 2, self.start)
             }
-            Node::File(v) => (FileType::RegularFile, v.file_mode(), self.text(node).len() as u64, 1, SystemTime::now()),
-            Node::Bulk(_) => (FileType::RegularFile, 0o444, 0, 1, SystemTime::now()),
+            Node::File(v) => (FileType::RegularFile, v.file_mode(), 0, 1, self.start),
+            Node::Bulk(_) => (FileType::RegularFile, 0o444, 0, 1, self.start),
         };
         FileAttr {
             ino: INodeNo(ino),
@@ -181,6 +188,7 @@ impl StatsFs {
 
 impl Filesystem for StatsFs {
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        self.requests.fetch_add(1, Relaxed);
         match self.lookup_in(parent, name) {
             Ok((ino, node)) => reply.entry(&TTL, &self.attr(ino, &node), Generation(0)),
             Err(e) => reply.error(e),
@@ -188,6 +196,7 @@ impl Filesystem for StatsFs {
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        self.requests.fetch_add(1, Relaxed);
         // An open file keeps answering after its source left the tree.
         let node = match fh.and_then(|fh| lock(&self.handles).get(&fh.0).map(|h| h.node.clone())) {
             Some(n) => Ok(n),
@@ -217,6 +226,7 @@ impl Filesystem for StatsFs {
         _flags: Option<fuser::BsdFileFlags>,
         reply: ReplyAttr,
     ) {
+        self.requests.fetch_add(1, Relaxed);
         let node = match self.live(ino) {
             Ok(n) => n,
             Err(e) => return reply.error(e),
@@ -234,6 +244,7 @@ impl Filesystem for StatsFs {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        self.requests.fetch_add(1, Relaxed);
         let node = match self.live(ino) {
             Ok(n) => n,
             Err(e) => return reply.error(e),
@@ -253,8 +264,8 @@ impl Filesystem for StatsFs {
                 text: OnceLock::new(),
             },
         );
-        // Direct I/O: reads come to us, so each open sees a fresh value, and st_size (which
-        // changes with the value) never truncates a read.
+        // Direct I/O: reads come to us, so each open sees a fresh value, and st_size (0)
+        // never truncates a read.
         reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
     }
 
@@ -269,6 +280,7 @@ impl Filesystem for StatsFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
+        self.requests.fetch_add(1, Relaxed);
         let node = match lock(&self.handles).get(&fh.0) {
             Some(h) => match h.text.get() {
                 Some(t) => {
@@ -304,6 +316,7 @@ impl Filesystem for StatsFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
+        self.requests.fetch_add(1, Relaxed);
         let node = match lock(&self.handles).get(&fh.0) {
             Some(h) => h.node.clone(),
             None => return reply.error(Errno::EBADF),
@@ -317,10 +330,6 @@ impl Filesystem for StatsFs {
         }
     }
 
-    fn flush(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _lo: LockOwner, reply: ReplyEmpty) {
-        reply.ok();
-    }
-
     fn release(
         &self,
         _req: &Request,
@@ -331,11 +340,13 @@ impl Filesystem for StatsFs {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
+        self.requests.fetch_add(1, Relaxed);
         lock(&self.handles).remove(&fh.0);
         reply.ok();
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        self.requests.fetch_add(1, Relaxed);
         match self.dir(ino) {
             Ok(_) => reply.opened(FileHandle(0), FopenFlags::empty()),
             Err(e) => reply.error(e),
@@ -343,6 +354,7 @@ impl Filesystem for StatsFs {
     }
 
     fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
+        self.requests.fetch_add(1, Relaxed);
         let dir = match self.dir(ino) {
             Ok(d) => d,
             Err(e) => return reply.error(e),
@@ -370,6 +382,7 @@ impl Filesystem for StatsFs {
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
+        self.requests.fetch_add(1, Relaxed);
         let files = lock(&self.inodes).len() as u64;
         reply.statfs(0, 0, 0, files, 0, 4096, 255, 4096);
     }

@@ -63,6 +63,11 @@ impl Inodes {
         ino
     }
 
+    /// The inode of a source's directory, if the kernel has seen it.
+    pub(crate) fn dir_ino(&self, source: &Source) -> Option<u64> {
+        self.by_key.get(&Key::Dir(source.id())).copied()
+    }
+
     pub(crate) fn get(&self, ino: u64) -> Option<Node> {
         self.by_ino.get(&ino).cloned()
     }

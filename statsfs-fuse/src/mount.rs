@@ -3,11 +3,18 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
-use fuser::{BackgroundSession, Config, MountOption, SessionACL};
+use std::ffi::OsStr;
+use std::sync::Mutex;
+
+use fuser::{BackgroundSession, Config, INodeNo, MountOption, Notifier, SessionACL};
+use statsfs_runtime::watch::{Change, Watch};
 use statsfs_runtime::Registry;
 
-use crate::fs::StatsFs;
+use crate::fs::{lock, StatsFs};
+use crate::inode::Inodes;
 
 /// The per-directory file holding every value of the directory's subtree in one read,
 /// consistent per group: one `relative/path/name value` line each. Its name starts with
@@ -65,11 +72,33 @@ fn config(opts: &Options) -> Config {
 
 /// A mounted filesystem; dropping it unmounts.
 pub struct Mount {
+    // Dropped first: stop invalidating before the session goes away.
+    _watch: Watch,
     session: Option<BackgroundSession>,
     path: PathBuf,
+    requests: Arc<AtomicU64>,
+}
+
+/// Tells the kernel to forget a removed child's entry, so it vanishes at once despite the
+/// entry cache. Children of directories the kernel never saw need nothing.
+fn invalidate_removed(inodes: Arc<Mutex<Inodes>>, notifier: Notifier) -> Watch {
+    statsfs_runtime::watch::watch(move |change| match change {
+        Change::ChildRemoved { parent, name } => {
+            let parent = lock(&inodes).dir_ino(parent);
+            if let Some(ino) = parent {
+                // ENOENT just means the kernel had not cached it.
+                let _ = notifier.inval_entry(INodeNo(ino), OsStr::new(name));
+            }
+        }
+    })
 }
 
 impl Mount {
+    /// Requests the daemon has answered so far (benchmarks divide by files read).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Relaxed)
+    }
+
     /// Where it is mounted.
     pub fn path(&self) -> &Path {
         &self.path
@@ -97,10 +126,15 @@ impl Drop for Mount {
 pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<Mount> {
     let path = path.as_ref().to_owned();
     let fs = StatsFs::new(registry.clone(), opts.clone());
+    let requests = fs.requests.clone();
+    let inodes = fs.inodes.clone();
     let session = fuser::spawn_mount(fs, &path, &config(&opts))?;
+    let watch = invalidate_removed(inodes, session.notifier());
     Ok(Mount {
+        _watch: watch,
         session: Some(session),
         path,
+        requests,
     })
 }
 
@@ -108,5 +142,8 @@ pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::
 /// (`fusermount3 -u PATH`).
 pub fn mount_blocking(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<()> {
     let fs = StatsFs::new(registry.clone(), opts.clone());
-    fuser::mount(fs, path.as_ref(), &config(&opts))
+    let inodes = fs.inodes.clone();
+    let session = fuser::Session::new(fs, path.as_ref(), &config(&opts))?;
+    let _watch = invalidate_removed(inodes, session.notifier());
+    session.run()
 }

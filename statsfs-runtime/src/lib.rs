@@ -45,6 +45,7 @@ mod set;
 mod source;
 mod value;
 mod walk;
+pub mod watch;
 
 pub use counter::{Counter, Gauge, LocalCounter, Peak};
 pub use desc::{

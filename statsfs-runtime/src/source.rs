@@ -377,6 +377,11 @@ impl Source {
         *lock(&child.0.parent) = Weak::new();
         drop(st);
         self.0.bump();
+        drop(_tree);
+        crate::watch::notify(&crate::watch::Change::ChildRemoved {
+            parent: self,
+            name: child.name(),
+        });
         true
     }
 
