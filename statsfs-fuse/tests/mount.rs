@@ -202,6 +202,9 @@ fn shell_ls_cat_echo_end_to_end() {
         (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     assert_eq!(sh("ls kvm/1234-6").1, "exits\nguest_mode\nhalt_wakeup\nmp_state\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n");
+    assert_eq!(sh("ls -a kvm/1234-6/vcpu0").1, ".\n..\nexits\nguest_mode\nhalt_wakeup\nmp_state\ntsc-offset\n");
+    // `..` is the parent directory's inode.
+    assert_eq!(sh("stat -c %i kvm/1234-6/vcpu0/.. kvm/1234-6 | uniq | wc -l").1, "1\n");
     assert_eq!(sh("cat kvm/1234-6/vcpu0/exits kvm/1234-6/exits").1, "200\n200\n");
     let (code, _, _) = sh("echo 0 > kvm/1234-6/exits");
     assert_eq!(code, Some(0));
