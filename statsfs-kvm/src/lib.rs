@@ -1,0 +1,17 @@
+//! The first real user of statsfs: a small KVM virtual machine monitor. Its own statistics
+//! are declared in `schemas/vmm.toml` (compiled by statsfs-gen in `build.rs`) and with
+//! `#[derive(StatsSource)]`; the kernel's KVM statistics are imported from
+//! `KVM_GET_STATS_FD` at run time; all of it is one tree, served by FUSE and HTTP.
+#![deny(missing_docs)]
+
+pub mod binary;
+pub mod import;
+pub mod vmm;
+
+/// The VMM's statistics generated from `schemas/vmm.toml`.
+#[allow(missing_docs)]
+pub mod stats {
+    include!(concat!(env!("OUT_DIR"), "/vmm.rs"));
+}
+
+pub use vmm::{HostStats, Options, Vm, Vmm};

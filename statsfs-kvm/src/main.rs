@@ -1,0 +1,125 @@
+//! `statsfs-kvm`: runs a few small VMs on /dev/kvm and serves their statistics (the VMM's
+//! own and the kernel's) through a FUSE mount and HTTP until Ctrl-C or `--duration`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use statsfs_kvm::{Options, Vmm};
+
+/// Run KVM guests and serve their statistics with statsfs.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Virtual machines.
+    #[arg(long, default_value_t = 2)]
+    vms: usize,
+    /// vCPUs per VM.
+    #[arg(long, default_value_t = 2)]
+    vcpus: usize,
+    /// Where to mount the filesystem view (default: a new directory under the temp dir).
+    #[arg(long)]
+    mount: Option<PathBuf>,
+    /// Do not mount the filesystem view.
+    #[arg(long)]
+    no_mount: bool,
+    /// HTTP address (loopback by default; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:9190")]
+    http: SocketAddr,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Microseconds a vCPU stays halted before the VMM wakes it (0: at once).
+    #[arg(long, default_value_t = 1000)]
+    pace_us: u64,
+    /// Simulate the vCPUs even when /dev/kvm exists.
+    #[arg(long)]
+    simulate: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let opts = Options {
+        vms: args.vms,
+        vcpus: args.vcpus,
+        pace: (args.pace_us > 0).then(|| Duration::from_micros(args.pace_us)),
+        count: true,
+        simulate: args.simulate,
+    };
+    let vmm = match Vmm::start(opts) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("statsfs-kvm: cannot start the VMs: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match &vmm.simulated {
+        None => println!(
+            "statsfs-kvm: {} VMs x {} vCPUs running real guests on /dev/kvm; kernel statistics {}",
+            args.vms,
+            args.vcpus,
+            if vmm.kernel_stats { "imported from KVM_GET_STATS_FD" } else { "unavailable (no KVM_GET_STATS_FD)" }
+        ),
+        Some(why) => println!(
+            "statsfs-kvm: DEGRADED: no usable /dev/kvm ({why}); simulating {} vCPUs in user space, without kernel statistics",
+            args.vms * args.vcpus
+        ),
+    }
+
+    let mount = if args.no_mount {
+        println!("  filesystem: not mounted (--no-mount)");
+        None
+    } else {
+        let dir = args.mount.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("statsfs-kvm-{}", std::process::id())));
+        let _ = std::fs::create_dir_all(&dir);
+        match statsfs_fuse::mount(&vmm.registry, &dir, statsfs_fuse::Options::default()) {
+            Ok(m) => {
+                let d = dir.display();
+                println!("  filesystem: {d}   try: ls {d}/kvm; cat {d}/kvm/exits; cat {d}/kvm/.statsfs; echo 0 > {d}/kvm/vmm_exits");
+                Some(m)
+            }
+            Err(e) => {
+                println!("  filesystem: DEGRADED: FUSE unavailable ({e}); serving HTTP only");
+                None
+            }
+        }
+    };
+
+    let config = |addr| statsfs_http::Config { addr, prefix: "statsfs".into(), ..statsfs_http::Config::default() };
+    let server = statsfs_http::Server::start(&vmm.registry, config(args.http))
+        .or_else(|e| {
+            println!("  http: {} is not available ({e}); using a free port", args.http);
+            statsfs_http::Server::start(&vmm.registry, config(SocketAddr::from(([127, 0, 0, 1], 0))))
+        });
+    match &server {
+        Ok(s) => {
+            let a = s.addr();
+            println!("  http:       curl http://{a}/metrics   (also /snapshot.json, /schema.json, ?path=kvm/...)");
+        }
+        Err(e) => println!("  http: DEGRADED: cannot serve HTTP ({e})"),
+    }
+    match args.duration {
+        Some(d) => println!("  running for {d} s"),
+        None => println!("  Ctrl-C to stop"),
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || s.store(true, Relaxed)) {
+        eprintln!("statsfs-kvm: no Ctrl-C handler ({e}); use --duration");
+    }
+    let start = Instant::now();
+    let limit = args.duration.map(Duration::from_secs_f64);
+    while !stop.load(Relaxed) && limit.is_none_or(|l| start.elapsed() < l) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let exits = vmm.top.lookup("vmm_exits").map(|v| v.read()).unwrap_or(0);
+    drop(server);
+    drop(mount);
+    vmm.stop();
+    println!("statsfs-kvm: stopped after {:.1} s; {exits} exits handled", start.elapsed().as_secs_f64());
+    std::process::ExitCode::SUCCESS
+}
