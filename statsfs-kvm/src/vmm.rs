@@ -3,7 +3,7 @@
 //! the VMM's own statistics and the kernel's imported beside them. Without /dev/kvm the vCPU
 //! threads simulate the same exits, so the tree and its backends still run.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -70,6 +70,7 @@ pub struct Vm {
     /// Its vCPUs' directories and VMM statistics.
     pub vcpus: Vec<(Source, Instance<VmmVcpuStats>)>,
     fd: Option<VmFd>,
+    vcpu_fds: Vec<RawFd>,
     mem: usize,
 }
 
@@ -77,6 +78,12 @@ impl Vm {
     /// The VM fd, when the VM is real.
     pub fn fd(&self) -> Option<&VmFd> {
         self.fd.as_ref()
+    }
+
+    /// The vCPU fds' numbers (the fds belong to the vCPU threads, open while they run), for
+    /// independent reads such as a second stats fd.
+    pub fn vcpu_fds(&self) -> &[RawFd] {
+        &self.vcpu_fds
     }
 }
 
@@ -275,6 +282,7 @@ impl Vmm {
                 }
             }
             let mut vcpus = Vec::new();
+            let mut vcpu_fds = Vec::new();
             for n in 0..opts.vcpus {
                 let vs = Source::new(&format!("vcpu{n}")).map_err(io)?;
                 let st = Instance::<VmmVcpuStats>::default();
@@ -285,6 +293,7 @@ impl Vmm {
                 let handle = match &fd {
                     Some(vm) => {
                         let vcpu = real_vcpu(vm, n as u64)?;
+                        vcpu_fds.push(vcpu.as_raw_fd());
                         if let Ok((sfd, layout)) = open_stats(vcpu.as_raw_fd()) {
                             let (set, inst) = sets.instance("vcpu", sfd, &layout);
                             vs.add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false).map_err(io)?;
@@ -308,7 +317,7 @@ impl Vmm {
             }
             top.add_child(&source).map_err(io)?;
             host.vmm_vms.add(1);
-            vms.push(Vm { source, stats, vcpus, fd, mem });
+            vms.push(Vm { source, stats, vcpus, fd, vcpu_fds, mem });
         }
         registry.register(&top).map_err(io)?;
         Ok(Vmm { registry, top, vms, host, simulated, kernel_stats, stop, pause, threads })
