@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod import;
+pub mod top;
 pub mod vmm;
 
 /// The VMM's statistics generated from `schemas/vmm.toml`.
