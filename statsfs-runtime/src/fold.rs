@@ -94,6 +94,33 @@ impl Flat {
         }
     }
 
+    /// Every aggregate of `set` at once, appended to `out`. A set with a bulk reader (a
+    /// kernel stats fd) is read once per instance, not once per value per instance.
+    pub(crate) fn fold_all(&self, set: &ValueSet, out: &mut Vec<u64>) {
+        let n = set.values().len();
+        let Some(read_all) = set.read_all() else {
+            out.extend((0..n).map(|i| self.fold(set, i)));
+            return;
+        };
+        let mut matrix = vec![0u64; n * self.insts.len()];
+        for (inst, row) in self.insts.iter().zip(matrix.chunks_exact_mut(n.max(1))) {
+            read_all(inst.stats(), row);
+            for (v, d) in row.iter_mut().zip(set.values()) {
+                *v = d.ty.extend(*v);
+            }
+        }
+        for (i, desc) in set.values().iter().enumerate() {
+            let column = matrix.iter().skip(i).step_by(n.max(1)).copied();
+            let v = fold_iter(desc.aggregation, desc.ty.is_signed(), column);
+            let kept = if is_retained(desc) {
+                self.retained.iter().fold(0u64, |a, r| a.wrapping_add(r.slots[i].load(Relaxed)))
+            } else {
+                0
+            };
+            out.push(v.wrapping_add(kept));
+        }
+    }
+
     /// Zeroes descriptor `index` in every instance and retained total of the subtree.
     pub(crate) fn clear(&self, set: &ValueSet, index: usize) {
         let desc = &set.values()[index];

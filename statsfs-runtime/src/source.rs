@@ -567,10 +567,7 @@ impl Node {
                 }
                 None => out.extend(values.iter().map(|d| crate::read::read(d, i))),
             },
-            (Slot::Aggregate(cache), false) => {
-                let flat = self.flat(st, g.set, cache);
-                out.extend((0..values.len()).map(|vi| flat.fold(g.set, vi)));
-            }
+            (Slot::Aggregate(cache), false) => self.flat(st, g.set, cache).fold_all(g.set, out),
             _ => out.resize(start + values.len(), 0),
         }
     }

@@ -586,3 +586,47 @@ fn hidden_values_have_no_file_but_still_aggregate_and_clear() {
     p.walk(WalkOptions { include_hidden: true }, &mut n);
     assert_eq!(n.0, ["p/shown=0", "p/c0=0", "c0/shown=0", "c0/c0=0"]);
 }
+
+#[test]
+fn aggregate_group_reads_use_the_bulk_reader_once_per_instance() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static BULK: AtomicUsize = AtomicUsize::new(0);
+    static SINGLE: AtomicUsize = AtomicUsize::new(0);
+    struct Dev([u64; 3]);
+    fn get(x: &(dyn std::any::Any + Send + Sync), i: usize) -> u64 {
+        SINGLE.fetch_add(1, Ordering::Relaxed);
+        x.downcast_ref::<Dev>().map_or(0, |d| d.0[i])
+    }
+    fn all(x: &(dyn std::any::Any + Send + Sync), out: &mut [u64]) {
+        BULK.fetch_add(1, Ordering::Relaxed);
+        if let Some(d) = x.downcast_ref::<Dev>() {
+            out.copy_from_slice(&d.0);
+        }
+    }
+    let set = ValueSet::owned(
+        "dev",
+        "",
+        None,
+        vec![
+            ValueDesc::new("a", ValueType::U64, Access::func(get, None, 0)),
+            ValueDesc::new("b", ValueType::I8, Access::func(get, None, 1)).aggregation(Aggregation::Min),
+            ValueDesc::new("c", ValueType::U64, Access::func(get, None, 2)).aggregation(Aggregation::Max),
+        ],
+    )
+    .with_read_all(all)
+    .leak();
+    let p = Source::new("p").unwrap();
+    p.add_aggregate(set).unwrap();
+    for (i, d) in [[1u64, 0xFF, 7], [10, 5, 3], [100, 0x80, 9]].into_iter().enumerate() {
+        let c = Source::new(&format!("c{i}")).unwrap();
+        c.add_values(set, Some(Arc::new(Dev(d)).into()), false).unwrap();
+        p.add_child(&c).unwrap();
+    }
+    let mut out = Vec::new();
+    p.read_group(0, &mut out).unwrap();
+    // sum 111; min over i8 {-1, 5, -128} = -128; max 9. Same as one value at a time.
+    assert_eq!(out, vec![111, (-128i64) as u64, 9]);
+    assert_eq!((BULK.load(Ordering::Relaxed), SINGLE.load(Ordering::Relaxed)), (3, 0), "one bulk read per instance");
+    assert_eq!(val(&p, "b"), (-128i64) as u64);
+    assert_eq!(val(&p, "c"), 9);
+}
