@@ -15,7 +15,7 @@ use fuser::{
 use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
 
 use crate::inode::{Inodes, Node};
-use crate::mount::{Options, BULK_FILE};
+use crate::mount::{Options, BINARY_FILE, BULK_FILE};
 
 /// The kernel caches entries and attributes: nothing in them changes while a node exists
 /// (names, modes and kinds are fixed; `st_size` is 0, as in debugfs, since the text is only
@@ -106,7 +106,7 @@ impl StatsFs {
     fn live(&self, ino: INodeNo) -> Result<Node, Errno> {
         let node = self.node(ino)?;
         let src = match &node {
-            Node::Dir(s) | Node::Bulk(s) => s,
+            Node::Dir(s) | Node::Bulk(s) | Node::Binary(s) => s,
             Node::File(v) => v.source(),
         };
         if self.registry.serves(src) {
@@ -133,7 +133,8 @@ impl StatsFs {
                 s.walk(WalkOptions::default(), &mut b);
                 b.out.into_bytes()
             }
-            Node::Bulk(_) | Node::Dir(_) => Vec::new(),
+            Node::Binary(s) if self.registry.serves(s) => statsfs_runtime::kvm_binary::encode_source(s),
+            Node::Bulk(_) | Node::Binary(_) | Node::Dir(_) => Vec::new(),
         }
     }
 
@@ -144,7 +145,7 @@ impl StatsFs {
                 (FileType::Directory, perm, 0, 2, self.start)
             }
             Node::File(v) => (FileType::RegularFile, v.file_mode(), 0, 1, self.start),
-            Node::Bulk(_) => (FileType::RegularFile, 0o444, 0, 1, self.start),
+            Node::Bulk(_) | Node::Binary(_) => (FileType::RegularFile, 0o444, 0, 1, self.start),
         };
         FileAttr {
             ino: INodeNo(ino),
@@ -177,6 +178,8 @@ impl StatsFs {
         let name = name.to_str().ok_or(Errno::ENOENT)?;
         let node = if name == BULK_FILE {
             Node::Bulk(dir)
+        } else if name == BINARY_FILE {
+            Node::Binary(dir)
         } else if let Some(child) = dir.child(name) {
             Node::Dir(child)
         } else {
@@ -238,7 +241,7 @@ impl Filesystem for StatsFs {
         match (&node, size) {
             (Node::File(v), Some(_)) if !v.is_clearable() => reply.error(Errno::EACCES),
             (Node::Dir(_), Some(_)) => reply.error(Errno::EISDIR),
-            (Node::Bulk(_), Some(_)) => reply.error(Errno::EACCES),
+            (Node::Bulk(_) | Node::Binary(_), Some(_)) => reply.error(Errno::EACCES),
             _ => reply.attr(&TTL, &self.attr(ino.0, &node)),
         }
     }
@@ -253,7 +256,7 @@ impl Filesystem for StatsFs {
         match &node {
             Node::Dir(_) => return reply.error(Errno::EISDIR),
             Node::File(v) if writes && !v.is_clearable() => return reply.error(Errno::EACCES),
-            Node::Bulk(_) if writes => return reply.error(Errno::EACCES),
+            Node::Bulk(_) | Node::Binary(_) if writes => return reply.error(Errno::EACCES),
             _ => {}
         }
         let fh = self.next_fh.fetch_add(1, Relaxed);

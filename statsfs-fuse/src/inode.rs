@@ -14,6 +14,8 @@ pub(crate) enum Node {
     File(ValueRef),
     /// The bulk file of a directory.
     Bulk(Source),
+    /// The directory's values in KVM's binary stats layout.
+    Binary(Source),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +23,7 @@ enum Key {
     Dir(usize),
     File(usize, usize, usize),
     Bulk(usize),
+    Binary(usize),
 }
 
 fn key(node: &Node) -> Key {
@@ -28,6 +31,7 @@ fn key(node: &Node) -> Key {
         Node::Dir(s) => Key::Dir(s.id()),
         Node::File(v) => Key::File(v.source().id(), v.group_index(), v.value_index()),
         Node::Bulk(s) => Key::Bulk(s.id()),
+        Node::Binary(s) => Key::Binary(s.id()),
     }
 }
 

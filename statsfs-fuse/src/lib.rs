@@ -10,4 +10,4 @@ mod fs;
 mod inode;
 mod mount;
 
-pub use mount::{mount, mount_blocking, Mount, Options, BULK_FILE};
+pub use mount::{mount, mount_blocking, Mount, Options, BINARY_FILE, BULK_FILE};

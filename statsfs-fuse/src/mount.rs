@@ -22,6 +22,11 @@ use crate::inode::Inodes;
 /// `readdir` (so `grep -r` does not read everything twice); open it by name.
 pub const BULK_FILE: &str = ".statsfs";
 
+/// The per-directory file holding that directory's own values (simple and aggregate) in
+/// KVM's binary stats layout (`KVM_GET_STATS_FD`): what `kvm_stat`-style tools parse, and
+/// what `statsfs top --binary` reads. Not listed, like [`BULK_FILE`].
+pub const BINARY_FILE: &str = ".statsfs-kvm";
+
 /// Mount options.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -375,3 +375,20 @@ fn concurrent_readers_while_counters_run_and_sources_churn() {
     assert_eq!(read(root.join("kvm/halt_wakeup")), "40000\n");
     assert!(!names(root.join("kvm")).contains(&"churn".to_owned()));
 }
+
+#[test]
+fn binary_file_has_the_directorys_values_in_kvms_layout() {
+    use statsfs::kvm_binary::{data_items, parse_bytes, stat_type, unit, NAME_SIZE};
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "binary") else { return };
+    let bytes = fs::read(root.join("kvm/1234-6").join(statsfs_fuse::BINARY_FILE)).unwrap();
+    let layout = parse_bytes(&bytes).unwrap();
+    assert_eq!(layout.id, "1234-6");
+    assert_eq!(layout.data_offset as usize, 24 + NAME_SIZE + layout.descs.len() * (16 + NAME_SIZE));
+    let names: Vec<&str> = layout.descs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["remote_tlb_flush", "pages_4k", "exits", "halt_wakeup", "guest_mode", "mp_state", "tsc-offset"]);
+    assert_eq!(data_items(&bytes, &layout), [200, 2000, 200, 0, 0, 0, (-200i64) as u64]);
+    assert_eq!(layout.descs[0].flags, stat_type::CUMULATIVE | unit::NONE);
+    assert_eq!(layout.descs[1].flags, stat_type::INSTANT);
+    assert_eq!(mode(root.join(statsfs_fuse::BINARY_FILE)), 0o444);
+}

@@ -226,6 +226,14 @@ async fn handle(req: Request<Incoming>, registry: &Registry, config: &Config) ->
             Ok(s) => json_response(&json::snapshot(&s)),
             Err(r) => r,
         },
+        (&Method::GET, "/kvm-stats") => match subtree(registry, path.as_deref()) {
+            Ok(s) => {
+                let mut r = Response::new(Full::new(Bytes::from(statsfs_runtime::kvm_binary::encode_source(&s))));
+                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                r
+            }
+            Err(r) => r,
+        },
         (&Method::GET, "/schema.json") => json_response(&json::schema(registry.root(), &config.prefix)),
         (&Method::POST, "/clear") => {
             if !config.allow_clear {
@@ -245,7 +253,7 @@ async fn handle(req: Request<Incoming>, registry: &Registry, config: &Config) ->
                 Err(e) => text(StatusCode::NOT_FOUND, format!("{e}\n")),
             }
         }
-        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/clear") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/kvm-stats" | "/clear") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found: try /metrics, /snapshot.json, /schema.json\n"),
     }
 }

@@ -379,3 +379,23 @@ fn a_real_prometheus_scrapes_and_sums_by_vm() {
     assert_eq!(target["health"], "up", "{target}");
     assert_eq!(target["lastError"], "");
 }
+
+#[test]
+fn kvm_binary_stats_of_a_subtree() {
+    let t = tree();
+    let srv = start(&t, false);
+    let mut s = TcpStream::connect(srv.addr()).unwrap();
+    s.write_all(b"GET /kvm-stats?path=kvm/1-2/vcpu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let at = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&buf[..at]);
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("application/octet-stream"), "{head}");
+    let body = &buf[at..];
+    let layout = statsfs::kvm_binary::parse_bytes(body).unwrap();
+    assert_eq!(layout.id, "vcpu1");
+    let names: Vec<&str> = layout.descs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["exits", "halt_wait_ns", "tsc-offset"], "hidden values are left out");
+    assert_eq!(statsfs::kvm_binary::data_items(body, &layout), [101, 3_000_000_000, (-8i64) as u64]);
+    assert_eq!(layout.descs[1].exponent, -9);
+}

@@ -4,7 +4,8 @@
 //! `KVM_GET_STATS_FD` at run time; all of it is one tree, served by FUSE and HTTP.
 #![deny(missing_docs)]
 
-pub mod binary;
+/// KVM's binary stats format (the runtime's codec, so every backend can serve it).
+pub use statsfs::kvm_binary as binary;
 pub mod import;
 pub mod top;
 pub mod vmm;

@@ -36,6 +36,7 @@ mod desc;
 mod error;
 mod fold;
 mod instance;
+pub mod kvm_binary;
 mod name;
 mod read;
 pub mod naming;

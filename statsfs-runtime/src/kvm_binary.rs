@@ -1,6 +1,7 @@
 //! KVM's binary statistics format (`KVM_GET_STATS_FD`, Linux 5.14+): a 24-byte header, an id
 //! string, descriptors of 16 bytes + name, then the data block of u64s. A reader (for the
-//! kernel's fds and our own output) and an encoder that produces exactly the kernel's layout.
+//! kernel's fds and our own output) and an encoder that produces exactly the kernel's layout,
+//! here beside the walker so that every backend can serve any directory in it.
 
 use std::io;
 
@@ -170,4 +171,55 @@ pub fn data_items(file: &[u8], layout: &Layout) -> Vec<u64> {
         .chunks_exact(8)
         .map(|c| u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
         .collect()
+}
+
+/// The descriptor flags of a runtime value: its kind, unit and base.
+pub fn flags_of(desc: &crate::ValueDesc) -> u32 {
+    use crate::{Base, Kind, UnitKind};
+    let t = match desc.kind {
+        Kind::Cumulative => stat_type::CUMULATIVE,
+        Kind::Instant => stat_type::INSTANT,
+        Kind::Peak => stat_type::PEAK,
+    };
+    let u = match desc.unit.kind {
+        UnitKind::None => unit::NONE,
+        UnitKind::Bytes => unit::BYTES,
+        UnitKind::Seconds => unit::SECONDS,
+        UnitKind::Cycles => unit::CYCLES,
+        UnitKind::Boolean => unit::BOOLEAN,
+    };
+    t | u | if desc.unit.base == Base::Pow2 { BASE_POW2 } else { 0 }
+}
+
+/// The values of `source`'s own visible groups (simple and aggregate, as its directory shows
+/// them) in KVM's binary layout, read consistently per group. The id is the source's name.
+/// Values whose names do not fit KVM's 47 bytes are left out (KVM cannot name them either).
+pub fn encode_source(source: &crate::Source) -> Vec<u8> {
+    let mut descs = Vec::new();
+    let mut data = Vec::new();
+    let mut buf = Vec::new();
+    for g in source.groups() {
+        if g.hidden {
+            continue;
+        }
+        buf.clear();
+        if source.read_group(g.index, &mut buf).is_err() {
+            continue;
+        }
+        for (d, &v) in g.set.values().iter().zip(&buf) {
+            if d.hidden || d.name.len() >= NAME_SIZE {
+                continue;
+            }
+            descs.push(Desc {
+                flags: flags_of(d),
+                exponent: d.unit.exponent,
+                size: 1,
+                offset: (data.len() * 8) as u32,
+                bucket_size: 0,
+                name: d.name.to_string(),
+            });
+            data.push(v);
+        }
+    }
+    encode(source.name(), &descs, &data)
 }
