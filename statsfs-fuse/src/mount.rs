@@ -109,20 +109,36 @@ impl Mount {
         &self.path
     }
 
-    /// Unmounts now, reporting failure (drop does the same, ignoring errors).
+    /// Unmounts now. If the mount is busy (an open file, a process inside it), it is
+    /// detached instead: gone from the namespace at once, released when the last user goes.
     pub fn unmount(mut self) -> io::Result<()> {
-        match self.session.take() {
-            Some(s) => s.umount_and_join(),
-            None => Ok(()),
+        self.unmount_now()
+    }
+
+    fn unmount_now(&mut self) -> io::Result<()> {
+        let Some(s) = self.session.take() else { return Ok(()) };
+        match s.umount_and_join() {
+            Ok(()) => Ok(()),
+            Err(_) => detach(&self.path),
         }
     }
 }
 
+/// Lazy unmount: `umount2(MNT_DETACH)` as root, `fusermount3 -u -z` otherwise.
+fn detach(path: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: a valid C string; umount2 touches no memory of ours.
+    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return Ok(());
+    }
+    let status = std::process::Command::new("fusermount3").args(["-u", "-z", "-q", "--"]).arg(path).status()?;
+    if status.success() { Ok(()) } else { Err(io::Error::other(format!("cannot unmount {}", path.display()))) }
+}
+
 impl Drop for Mount {
     fn drop(&mut self) {
-        if let Some(s) = self.session.take() {
-            let _ = s.umount_and_join();
-        }
+        let _ = self.unmount_now();
     }
 }
 

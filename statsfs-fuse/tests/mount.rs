@@ -392,3 +392,17 @@ fn binary_file_has_the_directorys_values_in_kvms_layout() {
     assert_eq!(layout.descs[1].flags, stat_type::INSTANT);
     assert_eq!(mode(root.join(statsfs_fuse::BINARY_FILE)), 0o444);
 }
+
+#[test]
+fn dropping_a_busy_mount_still_unmounts_it() {
+    let t = kvm_tree();
+    let Some((m, root)) = mounted(&t.registry, "busy") else { return };
+    let mounted_here = || std::fs::read_to_string("/proc/mounts").unwrap().contains(&format!(" {} fuse", root.display()));
+    assert!(mounted_here());
+    // An open file keeps the mount busy: a plain umount fails with EBUSY, so the handle
+    // detaches it instead of leaving a dead mount behind.
+    let open = fs::File::open(root.join("kvm/exits")).unwrap();
+    drop(m);
+    assert!(!mounted_here(), "still mounted after drop");
+    drop(open);
+}
