@@ -100,7 +100,9 @@ fn bench(c: &mut Criterion) {
     ds.add_instance(&d).unwrap();
     hs.add_instance(&h).unwrap();
     let (dv, hv) = (ds.lookup("halts").unwrap(), hs.lookup("halts").unwrap());
-    g.bench_function("direct_field_load", |b| b.iter(|| black_box(&h).halts.get()));
+    g.bench_function("direct_field_load", |b| {
+        b.iter(|| black_box(&h).halts.get())
+    });
     g.bench_function("hand_written", |b| b.iter(|| black_box(&hv).read()));
     g.bench_function("derived", |b| b.iter(|| black_box(&dv).read()));
     g.finish();
@@ -110,7 +112,11 @@ fn bench(c: &mut Criterion) {
     let (hr, hi) = tree::<Hand>(10_000);
     let (da, ha) = (dr.lookup("halts").unwrap(), hr.lookup("halts").unwrap());
     g.bench_function("floor_vec_of_arc", |b| {
-        b.iter(|| black_box(&hi).iter().fold(0u64, |a, i| a.wrapping_add(i.halts.get())))
+        b.iter(|| {
+            black_box(&hi)
+                .iter()
+                .fold(0u64, |a, i| a.wrapping_add(i.halts.get()))
+        })
     });
     g.bench_function("hand_written", |b| b.iter(|| black_box(&ha).read()));
     g.bench_function("derived", |b| b.iter(|| black_box(&da).read()));

@@ -65,7 +65,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { vms: 2, vcpus: 2, millis: 300 };
+    let mut a = Args {
+        vms: 2,
+        vcpus: 2,
+        millis: 300,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut num = |name: &str| -> Result<u64, String> {
@@ -77,7 +81,9 @@ fn parse_args() -> Result<Args, String> {
             "--vms" => a.vms = num("--vms")? as usize,
             "--vcpus" => a.vcpus = num("--vcpus")? as usize,
             "--millis" => a.millis = num("--millis")?,
-            "-h" | "--help" => return Err("usage: kvm_tree [--vms N] [--vcpus M] [--millis T]".into()),
+            "-h" | "--help" => {
+                return Err("usage: kvm_tree [--vms N] [--vcpus M] [--millis T]".into())
+            }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
     }
@@ -174,9 +180,15 @@ fn main() {
             std::hint::black_box(exits.read());
             reads += 1;
         }
-        eprintln!("read kvm/exits {reads} times while {} vCPU threads ran", vcpus.len());
+        eprintln!(
+            "read kvm/exits {reads} times while {} vCPU threads ran",
+            vcpus.len()
+        );
     });
 
-    println!("/sys/kernel/stats (statsfs {} VMs x {} vCPUs)", args.vms, args.vcpus);
+    println!(
+        "/sys/kernel/stats (statsfs {} VMs x {} vCPUs)",
+        args.vms, args.vcpus
+    );
     registry.root().walk(WalkOptions::default(), &mut Printer);
 }

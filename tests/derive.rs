@@ -118,10 +118,22 @@ fn derived_sets_aggregate_exactly_in_a_kvm_tree() {
     assert_eq!(text(&t.vms[1].0, "exits"), "203\n");
     assert_eq!(text(&t.kvm, "halt_wakeup"), "4\n");
     assert_eq!(text(&t.kvm, "halt_wait_ns"), "4000\n");
-    assert_eq!(text(&t.kvm, "guest_mode"), "2\n", "count_zero: two vCPUs are not in guest mode");
-    assert_eq!(text(&t.kvm, "tsc-offset"), "-11\n", "min over 0, -1, -10, -11");
+    assert_eq!(
+        text(&t.kvm, "guest_mode"),
+        "2\n",
+        "count_zero: two vCPUs are not in guest mode"
+    );
+    assert_eq!(
+        text(&t.kvm, "tsc-offset"),
+        "-11\n",
+        "min over 0, -1, -10, -11"
+    );
     assert_eq!(text(&t.vms[0].0, "tsc-offset"), "-1\n");
-    assert_eq!(text(&t.kvm, "internal_exits"), "8\n", "hidden values still aggregate");
+    assert_eq!(
+        text(&t.kvm, "internal_exits"),
+        "8\n",
+        "hidden values still aggregate"
+    );
     assert_eq!(text(&t.kvm, "remote_tlb_flush"), "3\n");
     assert_eq!(text(&t.kvm, "pages_4k"), "300\n");
     assert_eq!(text(&t.kvm, "max_mmu_rmap_size"), "8\n");
@@ -137,18 +149,37 @@ fn derived_sets_aggregate_exactly_in_a_kvm_tree() {
     assert_eq!(mode(v0, "halt_wakeup"), 0o644);
     assert_eq!(mode(v0, "guest_mode"), 0o444);
     assert_eq!(mode(v0, "tsc-offset"), 0o444, "a plain i64 cannot clear");
-    assert_eq!(mode(&t.vms[0].0, "remote_tlb_flush"), 0o444, "clearable = false");
-    assert_eq!(mode(&t.vms[0].0, "max_mmu_rmap_size"), 0o644, "peaks clear, as KVM's do");
+    assert_eq!(
+        mode(&t.vms[0].0, "remote_tlb_flush"),
+        0o444,
+        "clearable = false"
+    );
+    assert_eq!(
+        mode(&t.vms[0].0, "max_mmu_rmap_size"),
+        0o644,
+        "peaks clear, as KVM's do"
+    );
     let files: Vec<&str> = v0.visible_values().iter().map(|v| v.name()).collect();
     assert_eq!(
         files,
-        ["exits", "halt_wakeup", "halt_wait_ns", "guest_mode", "mp_state", "tsc-offset"]
+        [
+            "exits",
+            "halt_wakeup",
+            "halt_wait_ns",
+            "guest_mode",
+            "mp_state",
+            "tsc-offset"
+        ]
     );
     // Clear through the top-level aggregate zeroes every vCPU's counter, nothing else.
     t.kvm.lookup("exits").unwrap().write_text(b"0\n").unwrap();
     assert!(t.vcpus.iter().flatten().all(|s| s.exits.get() == 0));
     assert_eq!(text(&t.kvm, "halt_wakeup"), "4\n");
-    let e = t.vms[0].0.lookup("remote_tlb_flush").unwrap().write_text(b"0");
+    let e = t.vms[0]
+        .0
+        .lookup("remote_tlb_flush")
+        .unwrap()
+        .write_text(b"0");
     assert!(matches!(e, Err(statsfs::Error::ReadOnly { .. })), "{e:?}");
     assert_eq!(t.vms[0].1.remote_tlb_flush.get(), 1, "nothing changed");
 }
@@ -158,7 +189,10 @@ fn docs_names_units_and_labels_reach_the_ir() {
     let set = VcpuStats::value_set();
     assert_eq!(set.name(), "vcpu");
     assert_eq!(set.label(), Some("vcpu"));
-    assert_eq!(set.doc(), "Statistics of one virtual CPU.\n\nCounted by the vCPU thread.");
+    assert_eq!(
+        set.doc(),
+        "Statistics of one virtual CPU.\n\nCounted by the vCPU thread."
+    );
     let d = &set.values()[2];
     assert_eq!(d.name, "halt_wait_ns");
     assert_eq!(d.doc, "Time spent halted.");
@@ -168,8 +202,14 @@ fn docs_names_units_and_labels_reach_the_ir() {
     assert!(set.values()[6].hidden);
     assert_eq!(set.values().len(), 7, "the skipped field is not a value");
     let vm = VmStats::value_set();
-    assert_eq!(vm.values()[1].unit, Unit::new(UnitKind::Bytes, Base::Pow2, 12));
-    assert!(std::ptr::eq(VcpuStats::value_set(), set), "one static: identity is stable");
+    assert_eq!(
+        vm.values()[1].unit,
+        Unit::new(UnitKind::Bytes, Base::Pow2, 12)
+    );
+    assert!(
+        std::ptr::eq(VcpuStats::value_set(), set),
+        "one static: identity is stable"
+    );
 }
 
 /// What the derive must emit for `VmStats`, written by hand. The generator's output for the
@@ -261,10 +301,17 @@ struct SensorStats {
 #[test]
 fn custom_values_read_and_clear_through_their_trait() {
     let set = SensorStats::value_set();
-    assert_eq!(set.name(), "sensor_stats", "default set name: snake_case of the type");
+    assert_eq!(
+        set.name(),
+        "sensor_stats",
+        "default set name: snake_case of the type"
+    );
     assert_eq!(set.label(), None);
     assert_eq!(set.values()[0].ty, ValueType::Custom { signed: true });
-    assert_eq!(set.values()[0].access, Access::func(|_, _| 0, Some(|_, _| {}), 0));
+    assert_eq!(
+        set.values()[0].access,
+        Access::func(|_, _| 0, Some(|_, _| {}), 0)
+    );
     let p = Source::new("sensors").unwrap();
     p.add_aggregate_of::<SensorStats>().unwrap();
     let mut keep = Vec::new();

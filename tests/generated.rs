@@ -18,7 +18,8 @@ mod vmm {
 
 fn schema(name: &str) -> statsfs_gen::Schema {
     let path = format!("schemas/{name}.toml");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + &path).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + &path)
+        .unwrap();
     statsfs_gen::parse(&path, &text).unwrap()
 }
 
@@ -91,12 +92,20 @@ fn generated_kvm_structs_serve_a_tree() {
     assert_eq!(kvm.lookup("halt_wait_ns").unwrap().text(), "2000\n");
     assert_eq!(kvm.lookup("pages_4k").unwrap().text(), "512\n");
     assert_eq!(kvm.lookup("pages_4k").unwrap().file_mode(), 0o444);
-    assert_eq!(kvm.lookup("max_mmu_rmap_size").unwrap().file_mode(), 0o644, "peaks clear, as in debugfs");
+    assert_eq!(
+        kvm.lookup("max_mmu_rmap_size").unwrap().file_mode(),
+        0o644,
+        "peaks clear, as in debugfs"
+    );
     let v1 = vm.child("vcpu1").unwrap();
     assert_eq!(v1.lookup("mp_state").unwrap().text(), "HALTED\n");
     assert_eq!(kvm::show_vcpu_mp_state(10), "SUSPENDED");
     assert_eq!(kvm::show_vcpu_mp_state(11), "11");
-    assert_eq!(v1.lookup("halt_wait_hist").unwrap_err().errno(), 2, "histograms are not served yet");
+    assert_eq!(
+        v1.lookup("halt_wait_hist").unwrap_err().errno(),
+        2,
+        "histograms are not served yet"
+    );
     let unit = kvm::VcpuStats::value_set().values()[4].unit;
     assert_eq!((unit.base, unit.exponent), (Base::Pow10, -9));
 }

@@ -36,8 +36,19 @@ pub enum TypeClass {
 
 const PLAIN: &[&str] = &["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool"];
 const ATOMIC: &[&str] = &[
-    "AtomicU8", "AtomicU16", "AtomicU32", "AtomicU64", "AtomicI8", "AtomicI16", "AtomicI32",
-    "AtomicI64", "AtomicBool", "Counter", "LocalCounter", "Gauge", "Peak",
+    "AtomicU8",
+    "AtomicU16",
+    "AtomicU32",
+    "AtomicU64",
+    "AtomicI8",
+    "AtomicI16",
+    "AtomicI32",
+    "AtomicI64",
+    "AtomicBool",
+    "Counter",
+    "LocalCounter",
+    "Gauge",
+    "Peak",
 ];
 
 /// Why a type that can never be a value is refused, or `None` if it may be one.
@@ -49,11 +60,15 @@ fn refuse(ty: &Type) -> Option<String> {
     };
     let last = p.path.segments.last()?.ident.to_string();
     Some(match last.as_str() {
-        "f32" | "f64" => format!("`{last}` cannot be a statistics value: values are integers carried in 64 bits"),
+        "f32" | "f64" => {
+            format!("`{last}` cannot be a statistics value: values are integers carried in 64 bits")
+        }
         "usize" | "isize" | "AtomicUsize" | "AtomicIsize" => {
             format!("`{last}` cannot be a statistics value: its width depends on the target; use a 64- or 32-bit type")
         }
-        "u128" | "i128" => format!("`{last}` cannot be a statistics value: values are carried in 64 bits"),
+        "u128" | "i128" => {
+            format!("`{last}` cannot be a statistics value: values are carried in 64 bits")
+        }
         "String" | "str" | "char" | "Vec" | "Option" => {
             format!("`{last}` cannot be a statistics value; add `#[stats(skip)]` to keep it out of the set")
         }
@@ -62,13 +77,21 @@ fn refuse(ty: &Type) -> Option<String> {
 }
 
 fn classify(ty: &Type) -> TypeClass {
-    let Type::Path(p) = ty else { return TypeClass::Custom };
-    let Some(last) = p.path.segments.last() else { return TypeClass::Custom };
+    let Type::Path(p) = ty else {
+        return TypeClass::Custom;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return TypeClass::Custom;
+    };
     let name = last.ident.to_string();
     if p.qself.is_none() && PLAIN.contains(&name.as_str()) && p.path.segments.len() == 1 {
-        TypeClass::Plain { bool: name == "bool" }
+        TypeClass::Plain {
+            bool: name == "bool",
+        }
     } else if ATOMIC.contains(&name.as_str()) && last.arguments.is_none() {
-        TypeClass::Atomic { bool: name == "AtomicBool" }
+        TypeClass::Atomic {
+            bool: name == "AtomicBool",
+        }
     } else {
         TypeClass::Custom
     }
@@ -164,7 +187,10 @@ impl Field<'_> {
             Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
         };
-        match (self.class, name.as_deref().map(|n| n.trim_start_matches("Atomic"))) {
+        match (
+            self.class,
+            name.as_deref().map(|n| n.trim_start_matches("Atomic")),
+        ) {
             (TypeClass::Custom, _) => T::Custom { signed: false },
             (_, Some("u8" | "U8")) => T::U8,
             (_, Some("u16" | "U16")) => T::U16,

@@ -43,7 +43,11 @@ pub const AGGREGATION: Choice = Choice {
 
 pub const KIND: Choice = Choice {
     key: "kind",
-    options: &[("cumulative", "Cumulative"), ("instant", "Instant"), ("peak", "Peak")],
+    options: &[
+        ("cumulative", "Cumulative"),
+        ("instant", "Instant"),
+        ("peak", "Peak"),
+    ],
 };
 
 pub const UNIT: Choice = Choice {
@@ -128,16 +132,32 @@ fn parse_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
 
-fn parse_choice(cx: &Ctxt, meta: &ParseNestedMeta<'_>, choice: &Choice) -> syn::Result<Option<Sp<&'static str>>> {
+fn parse_choice(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    choice: &Choice,
+) -> syn::Result<Option<Sp<&'static str>>> {
     let lit = parse_str(meta)?;
     let word = lit.value();
     match choice.options.iter().find(|(w, _)| *w == word) {
-        Some((_, variant)) => Ok(Some(Sp { value: variant, span: lit.span() })),
+        Some((_, variant)) => Ok(Some(Sp {
+            value: variant,
+            span: lit.span(),
+        })),
         None => {
-            let valid: Vec<String> = choice.options.iter().map(|(w, _)| format!("`{w}`")).collect();
+            let valid: Vec<String> = choice
+                .options
+                .iter()
+                .map(|(w, _)| format!("`{w}`"))
+                .collect();
             cx.error_spanned_by(
                 &lit,
-                format!("unknown {} `{}`; expected one of {}", choice.key, word, valid.join(", ")),
+                format!(
+                    "unknown {} `{}`; expected one of {}",
+                    choice.key,
+                    word,
+                    valid.join(", ")
+                ),
             );
             Ok(None)
         }
@@ -146,11 +166,17 @@ fn parse_choice(cx: &Ctxt, meta: &ParseNestedMeta<'_>, choice: &Choice) -> syn::
 
 /// An integer, optionally negative: the value if it fits in `T`, the text as written (for
 /// messages) and the tokens (sign included, for spans).
-fn parse_int<T: std::str::FromStr>(meta: &ParseNestedMeta<'_>) -> syn::Result<(Option<T>, String, TokenStream)> {
+fn parse_int<T: std::str::FromStr>(
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<(Option<T>, String, TokenStream)> {
     let input = meta.value()?;
     let neg = input.parse::<Option<Token![-]>>()?;
     let lit: LitInt = input.parse()?;
-    let text = format!("{}{}", if neg.is_some() { "-" } else { "" }, lit.base10_digits());
+    let text = format!(
+        "{}{}",
+        if neg.is_some() { "-" } else { "" },
+        lit.base10_digits()
+    );
     let mut tokens = neg.into_token_stream();
     lit.to_tokens(&mut tokens);
     Ok((text.parse().ok(), text, tokens))
@@ -233,14 +259,24 @@ impl FieldAttrs {
                 } else if p.is_ident("base") {
                     let (v, text, tokens) = parse_int::<u8>(&meta)?;
                     match v {
-                        Some(b @ (2 | 10)) => set_once(cx, &meta, &mut out.base, SpTokens { value: b, tokens }),
-                        _ => cx.error_spanned_by(tokens, format!("unknown base `{text}`; expected `10` or `2`")),
+                        Some(b @ (2 | 10)) => {
+                            set_once(cx, &meta, &mut out.base, SpTokens { value: b, tokens })
+                        }
+                        _ => cx.error_spanned_by(
+                            tokens,
+                            format!("unknown base `{text}`; expected `10` or `2`"),
+                        ),
                     }
                 } else if p.is_ident("exponent") {
                     let (v, text, tokens) = parse_int::<i16>(&meta)?;
                     match v {
-                        Some(e) => set_once(cx, &meta, &mut out.exponent, SpTokens { value: e, tokens }),
-                        None => cx.error_spanned_by(tokens, format!("exponent `{text}` out of range; expected an i16")),
+                        Some(e) => {
+                            set_once(cx, &meta, &mut out.exponent, SpTokens { value: e, tokens })
+                        }
+                        None => cx.error_spanned_by(
+                            tokens,
+                            format!("exponent `{text}` out of range; expected an i16"),
+                        ),
                     }
                 } else if p.is_ident("show") {
                     let input = meta.value()?;
@@ -249,7 +285,10 @@ impl FieldAttrs {
                         let s: LitStr = input.parse()?;
                         cx.error_spanned_by(
                             &s,
-                            format!("`show` takes a function path, not a string: write `show = {}`", s.value()),
+                            format!(
+                                "`show` takes a function path, not a string: write `show = {}`",
+                                s.value()
+                            ),
                         );
                     } else {
                         let path: syn::Path = input.parse()?;
@@ -257,13 +296,27 @@ impl FieldAttrs {
                     }
                 } else if p.is_ident("rename") {
                     let s = parse_str(&meta)?;
-                    set_once(cx, &meta, &mut out.rename, Sp { value: s.value(), span: s.span() });
+                    set_once(
+                        cx,
+                        &meta,
+                        &mut out.rename,
+                        Sp {
+                            value: s.value(),
+                            span: s.span(),
+                        },
+                    );
                 } else if p.is_ident("clearable") {
                     let v = if meta.input.peek(Token![=]) {
                         let b: syn::LitBool = meta.value()?.parse()?;
-                        Sp { value: b.value, span: b.span }
+                        Sp {
+                            value: b.value,
+                            span: b.span,
+                        }
                     } else {
-                        Sp { value: true, span: syn::spanned::Spanned::span(p) }
+                        Sp {
+                            value: true,
+                            span: syn::spanned::Spanned::span(p),
+                        }
                     };
                     set_once(cx, &meta, &mut out.clearable, v);
                 } else if p.is_ident("skip") {
@@ -273,7 +326,10 @@ impl FieldAttrs {
                 } else if CONTAINER_KEYS.contains(&path_name(p).as_str()) {
                     cx.error_spanned_by(
                         p,
-                        format!("`{}` is a struct attribute, not a field attribute", path_name(p)),
+                        format!(
+                            "`{}` is a struct attribute, not a field attribute",
+                            path_name(p)
+                        ),
                     );
                     skip_value(&meta)?;
                 } else {
@@ -294,7 +350,11 @@ pub fn doc(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("doc")) {
         if let syn::Meta::NameValue(nv) = &a.meta {
-            if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
                 let v = s.value();
                 lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
             }

@@ -47,7 +47,10 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 || a.clearable.is_some()
                 || a.hidden.is_some();
             if others {
-                cx.error_at(skip, "a skipped field is not a value; remove its other stats attributes");
+                cx.error_at(
+                    skip,
+                    "a skipped field is not a value; remove its other stats attributes",
+                );
             }
             continue;
         }
@@ -107,7 +110,6 @@ fn invalid_name(name: &str) -> Option<String> {
         Err(e) => Some(e.to_string()),
     }
 }
-
 
 fn type_text(ty: &syn::Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")

@@ -29,10 +29,9 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
             // `Any + Send + Sync` bound without new errors about its parameters.
             let mut generics = input.generics.clone();
             if !generics.params.is_empty() {
-                generics
-                    .make_where_clause()
-                    .predicates
-                    .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+                generics.make_where_clause().predicates.push(
+                    syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static),
+                );
             }
             let (imp, ty, wh) = generics.split_for_impl();
             let errors = e.to_compile_error();
@@ -50,7 +49,11 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
 }
 
 fn expand(c: &Container<'_>) -> TokenStream {
-    let krate: syn::Path = c.attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::statsfs));
+    let krate: syn::Path = c
+        .attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::statsfs));
     let ident = c.ident;
     let set_name = c
         .attrs
@@ -73,7 +76,10 @@ fn expand(c: &Container<'_>) -> TokenStream {
         .enumerate()
         .map(|(i, f)| desc(&krate, ident, i, f, &mut helpers))
         .collect();
-    if c.fields.iter().any(|f| f.attrs.show.is_some() && f.attrs.skip.is_none()) {
+    if c.fields
+        .iter()
+        .any(|f| f.attrs.show.is_some() && f.attrs.skip.is_none())
+    {
         helpers.push(show_text(&krate));
     }
     let count = descs.len();
@@ -107,7 +113,14 @@ fn desc(
     let agg = format_ident!("{}", f.aggregation());
     let kind = format_ident!("{}", f.kind());
     let unit = format_ident!("{}", a.unit.as_ref().map_or("None", |u| u.value));
-    let base = format_ident!("{}", if a.base.as_ref().is_some_and(|b| b.value == 2) { "Pow2" } else { "Pow10" });
+    let base = format_ident!(
+        "{}",
+        if a.base.as_ref().is_some_and(|b| b.value == 2) {
+            "Pow2"
+        } else {
+            "Pow10"
+        }
+    );
     let exponent = a.exponent.as_ref().map_or(0, |e| e.value);
     let hidden = a.hidden.is_some();
 

@@ -51,7 +51,10 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn cstrings(paths: &[PathBuf]) -> Vec<CString> {
-    paths.iter().map(|p| CString::new(p.to_str().unwrap()).unwrap()).collect()
+    paths
+        .iter()
+        .map(|p| CString::new(p.to_str().unwrap()).unwrap())
+        .collect()
 }
 
 /// Pins the calling thread (and threads it spawns later) to `cpus`.
@@ -120,7 +123,13 @@ fn bench(c: &mut Criterion) {
     // Under lockdown only the 0444 files open; keep those (the floors doc's method).
     kernel.retain(|p| std::fs::read(p).is_ok());
     let kernel_c = cstrings(&kernel);
-    let free_subset = cstrings(&ours.iter().map(|p| db.join(p.strip_prefix(&da).unwrap())).take(kernel.len()).collect::<Vec<_>>());
+    let free_subset = cstrings(
+        &ours
+            .iter()
+            .map(|p| db.join(p.strip_prefix(&da).unwrap()))
+            .take(kernel.len())
+            .collect::<Vec<_>>(),
+    );
     let mut buf = vec![0u8; 128 * 1024];
 
     // Round trips per file, counted by the daemon.
@@ -146,10 +155,16 @@ fn bench(c: &mut Criterion) {
         t.elapsed()
     };
     let mut g = c.benchmark_group("fuse_tree_64x8");
-    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
     pin(&[0]);
-    g.bench_function("debugfs_readable_files_pass", |b| b.iter_custom(|n| pass(&kernel_c, &mut buf, n)));
-    g.bench_function("fuse_all_files_pass_same_cpu", |b| b.iter_custom(|n| pass(&ours_c, &mut buf, n)));
+    g.bench_function("debugfs_readable_files_pass", |b| {
+        b.iter_custom(|n| pass(&kernel_c, &mut buf, n))
+    });
+    g.bench_function("fuse_all_files_pass_same_cpu", |b| {
+        b.iter_custom(|n| pass(&ours_c, &mut buf, n))
+    });
     g.bench_function("fuse_bulk_file_whole_tree_same_cpu", |b| {
         b.iter_custom(|n| pass(std::slice::from_ref(&bulk), &mut buf, n))
     });
@@ -163,7 +178,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
     eprintln!(
         "per-file denominators: ours {} files, kernel {} files, default-scheduling subset {} files",
-        ours_c.len(), kernel_c.len(), free_subset.len()
+        ours_c.len(),
+        kernel_c.len(),
+        free_subset.len()
     );
     drop((ma, mb, keep, keep_vms));
 }

@@ -20,7 +20,11 @@ struct VcpuStats {
 }
 
 fn mp_state(v: u64) -> &'static str {
-    if v == 3 { "HALTED" } else { "RUNNABLE" }
+    if v == 3 {
+        "HALTED"
+    } else {
+        "RUNNABLE"
+    }
 }
 
 fn main() -> std::io::Result<()> {

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
-    LockOwner, OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty,
-    ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, LockOwner,
+    OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry,
+    ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
 use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
 
@@ -133,7 +133,9 @@ impl StatsFs {
                 s.walk(WalkOptions::default(), &mut b);
                 b.out.into_bytes()
             }
-            Node::Binary(s) if self.registry.serves(s) => statsfs_runtime::kvm_binary::encode_source(s),
+            Node::Binary(s) if self.registry.serves(s) => {
+                statsfs_runtime::kvm_binary::encode_source(s)
+            }
             Node::Bulk(_) | Node::Binary(_) | Node::Dir(_) => Vec::new(),
         }
     }
@@ -141,7 +143,11 @@ impl StatsFs {
     fn attr(&self, ino: u64, node: &Node) -> FileAttr {
         let (kind, perm, size, nlink, time) = match node {
             Node::Dir(s) => {
-                let perm = if s.same(self.registry.root()) { self.opts.root_mode } else { 0o755 };
+                let perm = if s.same(self.registry.root()) {
+                    self.opts.root_mode
+                } else {
+                    0o755
+                };
                 (FileType::Directory, perm, 0, 2, self.start)
             }
             Node::File(v) => (FileType::RegularFile, v.file_mode(), 0, 1, self.start),
@@ -356,7 +362,14 @@ impl Filesystem for StatsFs {
         }
     }
 
-    fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
+    fn readdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
         self.requests.fetch_add(1, Relaxed);
         let dir = match self.dir(ino) {
             Ok(d) => d,

@@ -116,7 +116,9 @@ impl Mount {
     }
 
     fn unmount_now(&mut self) -> io::Result<()> {
-        let Some(s) = self.session.take() else { return Ok(()) };
+        let Some(s) = self.session.take() else {
+            return Ok(());
+        };
         match s.umount_and_join() {
             Ok(()) => Ok(()),
             Err(_) => detach(&self.path),
@@ -132,8 +134,18 @@ fn detach(path: &Path) -> io::Result<()> {
     if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
         return Ok(());
     }
-    let status = std::process::Command::new("fusermount3").args(["-u", "-z", "-q", "--"]).arg(path).status()?;
-    if status.success() { Ok(()) } else { Err(io::Error::other(format!("cannot unmount {}", path.display()))) }
+    let status = std::process::Command::new("fusermount3")
+        .args(["-u", "-z", "-q", "--"])
+        .arg(path)
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "cannot unmount {}",
+            path.display()
+        )))
+    }
 }
 
 impl Drop for Mount {
@@ -161,7 +173,11 @@ pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::
 
 /// Mounts and serves on this thread until the filesystem is unmounted
 /// (`fusermount3 -u PATH`).
-pub fn mount_blocking(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<()> {
+pub fn mount_blocking(
+    registry: &Registry,
+    path: impl AsRef<Path>,
+    opts: Options,
+) -> io::Result<()> {
     let fs = StatsFs::new(registry.clone(), opts.clone());
     let inodes = fs.inodes.clone();
     let session = fuser::Session::new(fs, path.as_ref(), &config(&opts))?;

@@ -30,12 +30,20 @@ fn debugfs_kvm() -> Result<&'static Path, String> {
         let c = |s: &str| std::ffi::CString::new(s).unwrap();
         let (src, dst, ty) = (c("none"), c(DEBUGFS), c("debugfs"));
         // SAFETY: plain mount(2) with valid C strings and no data.
-        let r = unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
+        let r =
+            unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), ty.as_ptr(), 0, std::ptr::null()) };
         if r != 0 {
-            return Err(format!("mount debugfs: {}", std::io::Error::last_os_error()));
+            return Err(format!(
+                "mount debugfs: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
-    if kvm.exists() { Ok(kvm) } else { Err("debugfs has no kvm directory".into()) }
+    if kvm.exists() {
+        Ok(kvm)
+    } else {
+        Err("debugfs has no kvm directory".into())
+    }
 }
 
 /// Regular files of a directory with their modes, and its subdirectories.
@@ -60,16 +68,36 @@ fn set(v: &[&str]) -> BTreeSet<String> {
 
 /// Compares the files of one directory pair: every common file has the same mode, and the
 /// differences are exactly the expected ones.
-fn compare(kernel: &Path, ours: &Path, kernel_only: &BTreeSet<String>, ours_only: &BTreeSet<String>) -> usize {
+fn compare(
+    kernel: &Path,
+    ours: &Path,
+    kernel_only: &BTreeSet<String>,
+    ours_only: &BTreeSet<String>,
+) -> usize {
     let (kf, _) = listing(kernel);
     let (of, _) = listing(ours);
     let k: BTreeSet<String> = kf.keys().cloned().collect();
     let o: BTreeSet<String> = of.keys().cloned().collect();
-    assert_eq!(&k.difference(&o).cloned().collect::<BTreeSet<_>>(), kernel_only, "{}: only in the kernel", kernel.display());
-    assert_eq!(&o.difference(&k).cloned().collect::<BTreeSet<_>>(), ours_only, "{}: only in ours", ours.display());
+    assert_eq!(
+        &k.difference(&o).cloned().collect::<BTreeSet<_>>(),
+        kernel_only,
+        "{}: only in the kernel",
+        kernel.display()
+    );
+    assert_eq!(
+        &o.difference(&k).cloned().collect::<BTreeSet<_>>(),
+        ours_only,
+        "{}: only in ours",
+        ours.display()
+    );
     let mut compared = 0;
     for name in k.intersection(&o) {
-        assert_eq!(format!("{name} {:o}", of[name]), format!("{name} {:o}", kf[name]), "mode of {}", ours.join(name).display());
+        assert_eq!(
+            format!("{name} {:o}", of[name]),
+            format!("{name} {:o}", kf[name]),
+            "mode of {}",
+            ours.join(name).display()
+        );
         // Values where the kernel lets us read (0444 under lockdown).
         if kf[name] & 0o222 == 0 {
             let kv = fs::read_to_string(kernel.join(name)).unwrap();
@@ -100,7 +128,9 @@ fn layout_and_modes_match_the_kernels_debugfs() {
     let mut vms = Vec::new();
     for _ in 0..2 {
         let vm = kvm_fd.create_vm().expect("KVM_CREATE_VM");
-        let vcpus: Vec<_> = (0..2).map(|i| vm.create_vcpu(i).expect("KVM_CREATE_VCPU")).collect();
+        let vcpus: Vec<_> = (0..2)
+            .map(|i| vm.create_vcpu(i).expect("KVM_CREATE_VCPU"))
+            .collect();
         vms.push((vm, vcpus));
     }
 
@@ -139,7 +169,11 @@ fn layout_and_modes_match_the_kernels_debugfs() {
     // What the schema deliberately differs in: histograms are not served yet, mp_state is
     // the VMM's, mmu_rmaps_stat is a text table, not a statistic. Stats this kernel lacks
     // (the vendor extras on a mainline kernel) may be ours only.
-    let hist = set(&["halt_poll_success_hist", "halt_poll_fail_hist", "halt_wait_hist"]);
+    let hist = set(&[
+        "halt_poll_success_hist",
+        "halt_poll_fail_hist",
+        "halt_wait_hist",
+    ]);
     let (kernel_top, _) = listing(dbg);
     let mut ours_only = set(&["mp_state"]);
     for extra in ["mmu_kicks_spared", "pf_parked", "pf_park_timeouts"] {
@@ -148,7 +182,10 @@ fn layout_and_modes_match_the_kernels_debugfs() {
         }
     }
     let compared_top = compare(dbg, &ours, &hist, &ours_only);
-    assert!(compared_top >= 58, "compared {compared_top} top-level files");
+    assert!(
+        compared_top >= 58,
+        "compared {compared_top} top-level files"
+    );
     eprintln!("top level: {compared_top} files compared by name and mode with the kernel's");
 
     let mut vm_only = hist.clone();
@@ -157,8 +194,14 @@ fn layout_and_modes_match_the_kernels_debugfs() {
         let kdir = dbg.join(name);
         assert!(kdir.is_dir(), "the kernel has {name}");
         assert!(ours.join(name).is_dir(), "we have {name}");
-        assert_eq!(fs::metadata(&kdir).unwrap().permissions().mode() & 0o777, 0o755);
-        assert_eq!(fs::metadata(ours.join(name)).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(&kdir).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        assert_eq!(
+            fs::metadata(ours.join(name)).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         let compared = compare(&kdir, &ours.join(name), &vm_only, &ours_only);
         assert!(compared >= 58, "compared {compared} files in {name}");
         let (_, kdirs) = listing(&kdir);
@@ -170,7 +213,11 @@ fn layout_and_modes_match_the_kernels_debugfs() {
             // in both and must agree.
             let (kf, _) = listing(&kdir.join(v));
             let (of, _) = listing(&ours.join(name).join(v));
-            assert_eq!(kf.get("guest_mode"), of.get("guest_mode"), "{name}/{v}/guest_mode mode");
+            assert_eq!(
+                kf.get("guest_mode"),
+                of.get("guest_mode"),
+                "{name}/{v}/guest_mode mode"
+            );
             assert_eq!(
                 fs::read_to_string(kdir.join(v).join("guest_mode")).unwrap(),
                 fs::read_to_string(ours.join(name).join(v).join("guest_mode")).unwrap()
@@ -179,13 +226,21 @@ fn layout_and_modes_match_the_kernels_debugfs() {
     }
     // Under lockdown the kernel refuses to open its writable files; ours serve them.
     if let Err(e) = fs::read_to_string(dbg.join("exits")) {
-        assert_eq!(e.raw_os_error(), Some(libc::EPERM), "lockdown refuses 0644 files");
+        assert_eq!(
+            e.raw_os_error(),
+            Some(libc::EPERM),
+            "lockdown refuses 0644 files"
+        );
         eprintln!("kernel lockdown: 0644 debugfs files are unreadable (EPERM), compared by name and mode only");
     }
     assert_eq!(fs::read_to_string(ours.join("exits")).unwrap(), "0\n");
     drop(keep);
 }
 
-fn keep_vm(names: &mut Vec<(String, Instance<kvm::VmStats>)>, name: String, st: Instance<kvm::VmStats>) {
+fn keep_vm(
+    names: &mut Vec<(String, Instance<kvm::VmStats>)>,
+    name: String,
+    st: Instance<kvm::VmStats>,
+) {
     names.push((name, st));
 }

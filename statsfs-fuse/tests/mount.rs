@@ -55,7 +55,12 @@ struct Kvm {
     vms: Vec<(Source, Instance<VmStats>, Vec<Instance<VcpuStats>>)>,
 }
 
-fn add_vm(kvm: &Source, name: &str, vcpus: u64, base: u64) -> (Source, Instance<VmStats>, Vec<Instance<VcpuStats>>) {
+fn add_vm(
+    kvm: &Source,
+    name: &str,
+    vcpus: u64,
+    base: u64,
+) -> (Source, Instance<VmStats>, Vec<Instance<VcpuStats>>) {
     let vm = Source::new(name).unwrap();
     let vs = Instance::<VmStats>::default();
     vs.remote_tlb_flush.add(base);
@@ -84,7 +89,10 @@ fn kvm_tree() -> Kvm {
     kvm.add_aggregate_of::<VmStats>().unwrap();
     kvm.add_aggregate_of::<VcpuStats>().unwrap();
     registry.register(&kvm).unwrap();
-    let vms = vec![add_vm(&kvm, "1234-5", 2, 100), add_vm(&kvm, "1234-6", 1, 200)];
+    let vms = vec![
+        add_vm(&kvm, "1234-5", 2, 100),
+        add_vm(&kvm, "1234-6", 1, 200),
+    ];
     Kvm { registry, kvm, vms }
 }
 
@@ -109,7 +117,10 @@ fn read(p: impl AsRef<Path>) -> String {
 }
 
 fn names(p: impl AsRef<Path>) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut v: Vec<String> = fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     v.sort();
     v
 }
@@ -125,14 +136,28 @@ fn errno<T: std::fmt::Debug>(r: std::io::Result<T>) -> i32 {
 #[test]
 fn layout_values_and_modes() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "layout") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "layout") else {
+        return;
+    };
     assert_eq!(names(&root), ["kvm"]);
-    let vcpu_files = ["exits", "guest_mode", "halt_wakeup", "mp_state", "tsc-offset"];
-    let mut top: Vec<String> = ["1234-5", "1234-6", "pages_4k", "remote_tlb_flush"].iter().map(|s| s.to_string()).collect();
+    let vcpu_files = [
+        "exits",
+        "guest_mode",
+        "halt_wakeup",
+        "mp_state",
+        "tsc-offset",
+    ];
+    let mut top: Vec<String> = ["1234-5", "1234-6", "pages_4k", "remote_tlb_flush"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     top.extend(vcpu_files.iter().map(|s| s.to_string()));
     top.sort();
     assert_eq!(names(root.join("kvm")), top);
-    let mut vm: Vec<String> = ["pages_4k", "remote_tlb_flush", "vcpu0", "vcpu1"].iter().map(|s| s.to_string()).collect();
+    let mut vm: Vec<String> = ["pages_4k", "remote_tlb_flush", "vcpu0", "vcpu1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     vm.extend(vcpu_files.iter().map(|s| s.to_string()));
     vm.sort();
     assert_eq!(names(root.join("kvm/1234-5")), vm);
@@ -146,7 +171,11 @@ fn layout_values_and_modes() {
     assert_eq!(read(root.join("kvm/1234-6/pages_4k")), "2000\n");
     assert_eq!(read(root.join("kvm/1234-5/vcpu1/tsc-offset")), "-101\n");
     assert_eq!(read(root.join("kvm/tsc-offset")), "-200\n");
-    assert_eq!(read(root.join("kvm/guest_mode")), "1\n", "one vCPU is out of guest mode");
+    assert_eq!(
+        read(root.join("kvm/guest_mode")),
+        "1\n",
+        "one vCPU is out of guest mode"
+    );
     t.vms[0].2[1].mp_state.store(3, Relaxed);
     assert_eq!(read(root.join("kvm/1234-5/vcpu1/mp_state")), "HALTED\n");
     assert_eq!(read(root.join("kvm/1234-5/vcpu0/mp_state")), "RUNNABLE\n");
@@ -161,23 +190,45 @@ fn layout_values_and_modes() {
     assert_eq!(mode(root.join("kvm/1234-5/vcpu0/guest_mode")), 0o444);
     // Owners are the mounting user, inodes stable and distinct.
     let md = fs::metadata(root.join("kvm/1234-5/vcpu1/exits")).unwrap();
-    assert_eq!(md.len(), 0, "size 0 as in debugfs: the text is only known when read");
+    assert_eq!(
+        md.len(),
+        0,
+        "size 0 as in debugfs: the text is only known when read"
+    );
     assert_eq!(md.uid(), unsafe { libc::geteuid() });
-    assert_eq!(md.ino(), fs::metadata(root.join("kvm/1234-5/vcpu1/exits")).unwrap().ino());
-    assert_ne!(md.ino(), fs::metadata(root.join("kvm/1234-5/vcpu0/exits")).unwrap().ino());
+    assert_eq!(
+        md.ino(),
+        fs::metadata(root.join("kvm/1234-5/vcpu1/exits"))
+            .unwrap()
+            .ino()
+    );
+    assert_ne!(
+        md.ino(),
+        fs::metadata(root.join("kvm/1234-5/vcpu0/exits"))
+            .unwrap()
+            .ino()
+    );
     assert!(fs::metadata(root.join("kvm/1234-5")).unwrap().is_dir());
 }
 
 #[test]
 fn writes_clear_or_fail_with_the_runtimes_errno() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "writes") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "writes") else {
+        return;
+    };
     let exits = root.join("kvm/1234-5/vcpu0/exits");
     assert_eq!(errno(fs::write(&exits, "1\n")), libc::EINVAL);
     assert_eq!(errno(fs::write(&exits, "zero")), libc::EINVAL);
     assert_eq!(read(&exits), "100\n", "nothing changed");
-    assert_eq!(errno(fs::write(root.join("kvm/pages_4k"), "0")), libc::EACCES);
-    assert_eq!(errno(fs::write(root.join("kvm/1234-5/vcpu0/mp_state"), "0")), libc::EACCES);
+    assert_eq!(
+        errno(fs::write(root.join("kvm/pages_4k"), "0")),
+        libc::EACCES
+    );
+    assert_eq!(
+        errno(fs::write(root.join("kvm/1234-5/vcpu0/mp_state"), "0")),
+        libc::EACCES
+    );
     assert_eq!(errno(fs::read(root.join("kvm/nope"))), libc::ENOENT);
     assert_eq!(errno(fs::read(root.join("kvm/1234-9/exits"))), libc::ENOENT);
     assert_eq!(errno(fs::read_dir(root.join("kvm/exits"))), libc::ENOTDIR);
@@ -190,22 +241,49 @@ fn writes_clear_or_fail_with_the_runtimes_errno() {
     // Clear through an aggregate file zeroes the subtree: here every vCPU of every VM.
     fs::write(root.join("kvm/exits"), "  0\n").unwrap();
     assert!(t.vms.iter().flat_map(|v| &v.2).all(|s| s.exits.get() == 0));
-    assert_eq!(read(root.join("kvm/remote_tlb_flush")), "300\n", "other values untouched");
+    assert_eq!(
+        read(root.join("kvm/remote_tlb_flush")),
+        "300\n",
+        "other values untouched"
+    );
 }
 
 #[test]
 fn shell_ls_cat_echo_end_to_end() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "shell") else { return };
-    let sh = |cmd: &str| {
-        let o = Command::new("sh").arg("-c").arg(cmd).current_dir(&root).output().unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    let Some((_m, root)) = mounted(&t.registry, "shell") else {
+        return;
     };
-    assert_eq!(sh("ls kvm/1234-6").1, "exits\nguest_mode\nhalt_wakeup\nmp_state\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n");
-    assert_eq!(sh("ls -a kvm/1234-6/vcpu0").1, ".\n..\nexits\nguest_mode\nhalt_wakeup\nmp_state\ntsc-offset\n");
+    let sh = |cmd: &str| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        sh("ls kvm/1234-6").1,
+        "exits\nguest_mode\nhalt_wakeup\nmp_state\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n"
+    );
+    assert_eq!(
+        sh("ls -a kvm/1234-6/vcpu0").1,
+        ".\n..\nexits\nguest_mode\nhalt_wakeup\nmp_state\ntsc-offset\n"
+    );
     // `..` is the parent directory's inode.
-    assert_eq!(sh("stat -c %i kvm/1234-6/vcpu0/.. kvm/1234-6 | uniq | wc -l").1, "1\n");
-    assert_eq!(sh("cat kvm/1234-6/vcpu0/exits kvm/1234-6/exits").1, "200\n200\n");
+    assert_eq!(
+        sh("stat -c %i kvm/1234-6/vcpu0/.. kvm/1234-6 | uniq | wc -l").1,
+        "1\n"
+    );
+    assert_eq!(
+        sh("cat kvm/1234-6/vcpu0/exits kvm/1234-6/exits").1,
+        "200\n200\n"
+    );
     let (code, _, _) = sh("echo 0 > kvm/1234-6/exits");
     assert_eq!(code, Some(0));
     assert_eq!(sh("cat kvm/1234-6/vcpu0/exits kvm/exits").1, "0\n201\n");
@@ -231,22 +309,36 @@ fn hidden_sources_and_groups_have_no_entries() {
     hidden.add_child(&inner).unwrap();
     t.kvm.add_child(&hidden).unwrap();
     let extra = Instance::<VcpuStats>::default();
-    t.vms[1].0.add_values(VcpuStats::value_set(), Some(extra.erase()), true).unwrap();
+    t.vms[1]
+        .0
+        .add_values(VcpuStats::value_set(), Some(extra.erase()), true)
+        .unwrap();
     extra.exits.add(7);
-    let Some((_m, root)) = mounted(&t.registry, "hidden") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "hidden") else {
+        return;
+    };
     assert!(!names(root.join("kvm")).contains(&"secret".to_owned()));
     assert_eq!(errno(fs::metadata(root.join("kvm/secret"))), libc::ENOENT);
-    assert_eq!(errno(fs::metadata(root.join("kvm/secret/inner/exits"))), libc::ENOENT);
+    assert_eq!(
+        errno(fs::metadata(root.join("kvm/secret/inner/exits"))),
+        libc::ENOENT
+    );
     assert_eq!(errno(fs::metadata(root.join("inner"))), libc::ENOENT);
     // Hidden things still count: 401 + 1000 + 7.
     assert_eq!(read(root.join("kvm/exits")), "1408\n");
-    assert_eq!(read(root.join("kvm/1234-6/exits")), "207\n", "the VM's aggregate, not the hidden group");
+    assert_eq!(
+        read(root.join("kvm/1234-6/exits")),
+        "207\n",
+        "the VM's aggregate, not the hidden group"
+    );
 }
 
 #[test]
 fn tree_changes_show_at_once_and_open_files_of_removed_sources_read_zero() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "dynamic") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "dynamic") else {
+        return;
+    };
     assert_eq!(read(root.join("kvm/exits")), "401\n");
     let (vm, _vs, cs) = add_vm(&t.kvm, "1234-7", 1, 1000);
     assert!(names(root.join("kvm")).contains(&"1234-7".to_owned()));
@@ -263,7 +355,10 @@ fn tree_changes_show_at_once_and_open_files_of_removed_sources_read_zero() {
     open_agg.read_to_string(&mut s).unwrap();
     assert_eq!(s, "0\n");
     assert_eq!(errno(fs::metadata(root.join("kvm/1234-7"))), libc::ENOENT);
-    assert_eq!(errno(fs::read(root.join("kvm/1234-7/vcpu0/exits"))), libc::ENOENT);
+    assert_eq!(
+        errno(fs::read(root.join("kvm/1234-7/vcpu0/exits"))),
+        libc::ENOENT
+    );
     assert!(!names(root.join("kvm")).contains(&"1234-7".to_owned()));
     assert_eq!(read(root.join("kvm/exits")), "401\n");
     // Added back: every file is back, with the same inode.
@@ -282,21 +377,32 @@ fn tree_changes_show_at_once_and_open_files_of_removed_sources_read_zero() {
 #[test]
 fn one_open_sees_one_number_across_partial_reads() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "partial") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "partial") else {
+        return;
+    };
     let mut f = fs::File::open(root.join("kvm/exits")).unwrap();
     let mut first = [0u8; 2];
     f.read_exact(&mut first).unwrap();
     t.vms[0].2[0].exits.add(600); // 401 → 1001 in the tree
     let mut rest = String::new();
     f.read_to_string(&mut rest).unwrap();
-    assert_eq!(format!("{}{rest}", String::from_utf8_lossy(&first)), "401\n");
-    assert_eq!(read(root.join("kvm/exits")), "1001\n", "a new open sees the new value");
+    assert_eq!(
+        format!("{}{rest}", String::from_utf8_lossy(&first)),
+        "401\n"
+    );
+    assert_eq!(
+        read(root.join("kvm/exits")),
+        "1001\n",
+        "a new open sees the new value"
+    );
 }
 
 #[test]
 fn bulk_file_reads_the_whole_subtree_at_once() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "bulk") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "bulk") else {
+        return;
+    };
     let vm = read(root.join("kvm/1234-6").join(BULK_FILE));
     assert_eq!(
         vm,
@@ -304,7 +410,11 @@ fn bulk_file_reads_the_whole_subtree_at_once() {
          vcpu0/exits 200\nvcpu0/halt_wakeup 0\nvcpu0/guest_mode 1\nvcpu0/mp_state RUNNABLE\nvcpu0/tsc-offset -200\n"
     );
     let all = read(root.join(BULK_FILE));
-    assert_eq!(all.lines().count(), 7 + 2 * 7 + 3 * 5, "kvm, two VMs, three vCPUs");
+    assert_eq!(
+        all.lines().count(),
+        7 + 2 * 7 + 3 * 5,
+        "kvm, two VMs, three vCPUs"
+    );
     assert!(all.contains("\nkvm/1234-5/vcpu1/exits 101\n"));
     assert!(!names(&root).contains(&BULK_FILE.to_owned()), "not listed");
     assert_eq!(mode(root.join(BULK_FILE)), 0o444);
@@ -314,7 +424,9 @@ fn bulk_file_reads_the_whole_subtree_at_once() {
 #[test]
 fn statfs_answers() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "statfs") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "statfs") else {
+        return;
+    };
     let c = std::ffi::CString::new(root.to_str().unwrap()).unwrap();
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
@@ -325,7 +437,9 @@ fn statfs_answers() {
 #[test]
 fn concurrent_readers_while_counters_run_and_sources_churn() {
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "concurrent") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "concurrent") else {
+        return;
+    };
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
         let writer = s.spawn(|| {
@@ -356,7 +470,9 @@ fn concurrent_readers_while_counters_run_and_sources_churn() {
                             }
                             match fs::read_to_string(e.path().join(BULK_FILE)) {
                                 Ok(_) => {}
-                                Err(err) => assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err}"),
+                                Err(err) => {
+                                    assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err}")
+                                }
                             }
                         }
                         reads += 1;
@@ -380,14 +496,33 @@ fn concurrent_readers_while_counters_run_and_sources_churn() {
 fn binary_file_has_the_directorys_values_in_kvms_layout() {
     use statsfs::kvm_binary::{data_items, parse_bytes, stat_type, unit, NAME_SIZE};
     let t = kvm_tree();
-    let Some((_m, root)) = mounted(&t.registry, "binary") else { return };
+    let Some((_m, root)) = mounted(&t.registry, "binary") else {
+        return;
+    };
     let bytes = fs::read(root.join("kvm/1234-6").join(statsfs_fuse::BINARY_FILE)).unwrap();
     let layout = parse_bytes(&bytes).unwrap();
     assert_eq!(layout.id, "1234-6");
-    assert_eq!(layout.data_offset as usize, 24 + NAME_SIZE + layout.descs.len() * (16 + NAME_SIZE));
+    assert_eq!(
+        layout.data_offset as usize,
+        24 + NAME_SIZE + layout.descs.len() * (16 + NAME_SIZE)
+    );
     let names: Vec<&str> = layout.descs.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["remote_tlb_flush", "pages_4k", "exits", "halt_wakeup", "guest_mode", "mp_state", "tsc-offset"]);
-    assert_eq!(data_items(&bytes, &layout), [200, 2000, 200, 0, 0, 0, (-200i64) as u64]);
+    assert_eq!(
+        names,
+        [
+            "remote_tlb_flush",
+            "pages_4k",
+            "exits",
+            "halt_wakeup",
+            "guest_mode",
+            "mp_state",
+            "tsc-offset"
+        ]
+    );
+    assert_eq!(
+        data_items(&bytes, &layout),
+        [200, 2000, 200, 0, 0, 0, (-200i64) as u64]
+    );
     assert_eq!(layout.descs[0].flags, stat_type::CUMULATIVE | unit::NONE);
     assert_eq!(layout.descs[1].flags, stat_type::INSTANT);
     assert_eq!(mode(root.join(statsfs_fuse::BINARY_FILE)), 0o444);
@@ -396,8 +531,14 @@ fn binary_file_has_the_directorys_values_in_kvms_layout() {
 #[test]
 fn dropping_a_busy_mount_still_unmounts_it() {
     let t = kvm_tree();
-    let Some((m, root)) = mounted(&t.registry, "busy") else { return };
-    let mounted_here = || std::fs::read_to_string("/proc/mounts").unwrap().contains(&format!(" {} fuse", root.display()));
+    let Some((m, root)) = mounted(&t.registry, "busy") else {
+        return;
+    };
+    let mounted_here = || {
+        std::fs::read_to_string("/proc/mounts")
+            .unwrap()
+            .contains(&format!(" {} fuse", root.display()))
+    };
     assert!(mounted_here());
     // An open file keeps the mount busy: a plain umount fails with EBUSY, so the handle
     // detaches it instead of leaving a dead mount behind.

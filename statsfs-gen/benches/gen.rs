@@ -13,10 +13,16 @@ fn bench(c: &mut Criterion) {
     g.bench_function("floor_toml_parse", |b| {
         b.iter(|| toml::de::DeTable::parse(black_box(KVM)).unwrap())
     });
-    g.bench_function("check", |b| b.iter(|| statsfs_gen::parse("schemas/kvm.toml", black_box(KVM)).unwrap()));
+    g.bench_function("check", |b| {
+        b.iter(|| statsfs_gen::parse("schemas/kvm.toml", black_box(KVM)).unwrap())
+    });
     let schema = statsfs_gen::parse("schemas/kvm.toml", KVM).unwrap();
-    g.bench_function("rust", |b| b.iter(|| statsfs_gen::rust::generate(black_box(&schema), "schemas/kvm.toml").unwrap()));
-    g.bench_function("docs", |b| b.iter(|| statsfs_gen::rst::generate(black_box(&schema), "schemas/kvm.toml").unwrap()));
+    g.bench_function("rust", |b| {
+        b.iter(|| statsfs_gen::rust::generate(black_box(&schema), "schemas/kvm.toml").unwrap())
+    });
+    g.bench_function("docs", |b| {
+        b.iter(|| statsfs_gen::rst::generate(black_box(&schema), "schemas/kvm.toml").unwrap())
+    });
     g.bench_function("check_rust_docs", |b| {
         b.iter(|| {
             let s = statsfs_gen::parse("schemas/kvm.toml", black_box(KVM)).unwrap();

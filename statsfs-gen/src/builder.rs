@@ -32,7 +32,9 @@ impl std::fmt::Display for BuildError {
         match self {
             BuildError::Schema(e) => write!(f, "{e}"),
             BuildError::Io(p, e) => write!(f, "{}: {e}", p.display()),
-            BuildError::NoOutDir => f.write_str("no output directory: set one with out_dir() or run from build.rs"),
+            BuildError::NoOutDir => {
+                f.write_str("no output directory: set one with out_dir() or run from build.rs")
+            }
             BuildError::Generate(e) => f.write_str(e),
         }
     }
@@ -68,14 +70,18 @@ impl Builder {
     /// Checks every schema and writes its module; returns the files written. Tells cargo to
     /// rerun when a schema changes.
     pub fn generate(self) -> Result<Vec<PathBuf>, BuildError> {
-        let out = match self.out_dir.or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
+        let out = match self
+            .out_dir
+            .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
+        {
             Some(d) => d,
             None => return Err(BuildError::NoOutDir),
         };
         let mut written = Vec::new();
         for path in &self.schemas {
             println!("cargo:rerun-if-changed={}", path.display());
-            let text = std::fs::read_to_string(path).map_err(|e| BuildError::Io(path.clone(), e))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| BuildError::Io(path.clone(), e))?;
             let shown = path.display().to_string();
             let schema = crate::parse(&shown, &text).map_err(BuildError::Schema)?;
             let rust = crate::rust::generate(&schema, &shown).map_err(BuildError::Generate)?;

@@ -52,12 +52,17 @@ impl Errors {
         for d in &self.diagnostics {
             let report = Report::error()
                 .with_message(&d.message)
-                .with_labels(vec![Label::primary((), d.span.clone()).with_message(&d.label)])
+                .with_labels(vec![
+                    Label::primary((), d.span.clone()).with_message(&d.label)
+                ])
                 .with_notes(d.notes.clone());
             if term::emit_to_string(&mut out, &config, &file, &report).is_err() {
                 // Only possible for a span outside the file: fall back to the location line.
                 let (line, col) = line_col(&self.source, d.span.start);
-                out.push_str(&format!("error: {}\n  at {}:{line}:{col}\n", d.message, self.file));
+                out.push_str(&format!(
+                    "error: {}\n  at {}:{line}:{col}\n",
+                    d.message, self.file
+                ));
             }
         }
         out.push_str(&format!(

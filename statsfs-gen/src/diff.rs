@@ -51,41 +51,93 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
     };
     for os in &old.sets {
         let Some(ns) = new.sets.iter().find(|s| s.name == os.name) else {
-            d.breaking.push(change("set_removed", &os.name, None, format!("set `{}` is gone", os.name)));
+            d.breaking.push(change(
+                "set_removed",
+                &os.name,
+                None,
+                format!("set `{}` is gone", os.name),
+            ));
             continue;
         };
-        let added: Vec<&Value> = ns.values.iter().filter(|v| !os.values.iter().any(|o| o.name == v.name)).collect();
+        let added: Vec<&Value> = ns
+            .values
+            .iter()
+            .filter(|v| !os.values.iter().any(|o| o.name == v.name))
+            .collect();
         let mut renamed_to: Vec<&str> = Vec::new();
         for ov in &os.values {
             let Some(nv) = ns.values.iter().find(|v| v.name == ov.name) else {
-                match added.iter().find(|a| same_but_name(ov, a) && !renamed_to.contains(&a.name.as_str())) {
+                match added
+                    .iter()
+                    .find(|a| same_but_name(ov, a) && !renamed_to.contains(&a.name.as_str()))
+                {
                     Some(a) => {
                         renamed_to.push(&a.name);
-                        d.breaking.push(change("value_renamed", &os.name, Some(&ov.name), format!("`{}` is now `{}`", ov.name, a.name)));
+                        d.breaking.push(change(
+                            "value_renamed",
+                            &os.name,
+                            Some(&ov.name),
+                            format!("`{}` is now `{}`", ov.name, a.name),
+                        ));
                     }
-                    None => d.breaking.push(change("value_removed", &os.name, Some(&ov.name), format!("`{}` is gone", ov.name))),
+                    None => d.breaking.push(change(
+                        "value_removed",
+                        &os.name,
+                        Some(&ov.name),
+                        format!("`{}` is gone", ov.name),
+                    )),
                 }
                 continue;
             };
             let mut field = |cat, was: String, now: String| {
                 if was != now {
-                    d.breaking.push(change(cat, &os.name, Some(&ov.name), format!("{was} -> {now}")));
+                    d.breaking.push(change(
+                        cat,
+                        &os.name,
+                        Some(&ov.name),
+                        format!("{was} -> {now}"),
+                    ));
                 }
             };
             field("type_changed", ov.ty.as_str().into(), nv.ty.as_str().into());
-            field("aggregation_changed", ov.aggregation.as_str().into(), nv.aggregation.as_str().into());
-            field("kind_changed", ov.kind.as_str().into(), nv.kind.as_str().into());
+            field(
+                "aggregation_changed",
+                ov.aggregation.as_str().into(),
+                nv.aggregation.as_str().into(),
+            );
+            field(
+                "kind_changed",
+                ov.kind.as_str().into(),
+                nv.kind.as_str().into(),
+            );
             field("unit_changed", ov.unit_text(), nv.unit_text());
             if ov.clearable && !nv.clearable {
                 field("clearable_changed", "clearable".into(), "read-only".into());
             }
         }
-        for a in added.iter().filter(|a| !renamed_to.contains(&a.name.as_str())) {
-            d.additions.push(change("value_added", &ns.name, Some(&a.name), format!("`{}` is new", a.name)));
+        for a in added
+            .iter()
+            .filter(|a| !renamed_to.contains(&a.name.as_str()))
+        {
+            d.additions.push(change(
+                "value_added",
+                &ns.name,
+                Some(&a.name),
+                format!("`{}` is new", a.name),
+            ));
         }
     }
-    for ns in new.sets.iter().filter(|n| !old.sets.iter().any(|o| o.name == n.name)) {
-        d.additions.push(change("set_added", &ns.name, None, format!("set `{}` is new", ns.name)));
+    for ns in new
+        .sets
+        .iter()
+        .filter(|n| !old.sets.iter().any(|o| o.name == n.name))
+    {
+        d.additions.push(change(
+            "set_added",
+            &ns.name,
+            None,
+            format!("set `{}` is new", ns.name),
+        ));
     }
     d
 }
@@ -94,7 +146,10 @@ impl Diff {
     /// One line per change, breaking first.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        for (what, list) in [("breaking", &self.breaking), ("compatible", &self.additions)] {
+        for (what, list) in [
+            ("breaking", &self.breaking),
+            ("compatible", &self.additions),
+        ] {
             for c in list {
                 let at = match &c.value {
                     Some(v) => format!("{}.{v}", c.set),

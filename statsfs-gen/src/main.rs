@@ -93,32 +93,54 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let mut failed = false;
             for f in &files {
                 match load(f) {
-                    Ok(s) => println!("{}: ok ({} sets, {} values)", f.display(), s.sets.len(), s.sets.iter().map(|s| s.values.len()).sum::<usize>()),
+                    Ok(s) => println!(
+                        "{}: ok ({} sets, {} values)",
+                        f.display(),
+                        s.sets.len(),
+                        s.sets.iter().map(|s| s.values.len()).sum::<usize>()
+                    ),
                     Err(e) => {
                         eprint!("{e}");
                         failed = true;
                     }
                 }
             }
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Some(Command::Rust { file, output }) => {
             let s = load(&file)?;
-            write(output.as_deref(), &statsfs_gen::rust::generate(&s, &shown(&file))?)?;
+            write(
+                output.as_deref(),
+                &statsfs_gen::rust::generate(&s, &shown(&file))?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Docs { file, output }) => {
             let s = load(&file)?;
-            write(output.as_deref(), &statsfs_gen::rst::generate(&s, &shown(&file))?)?;
+            write(
+                output.as_deref(),
+                &statsfs_gen::rst::generate(&s, &shown(&file))?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Diff { old, new, format }) => {
             let d = statsfs_gen::diff::diff(&load(&old)?, &load(&new)?);
             match format {
                 Format::Text => print!("{}", d.text()),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+                ),
             }
-            Ok(if d.breaking.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if d.breaking.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         None => {
             if cli.files.is_empty() {

@@ -16,8 +16,20 @@ pub const VERSION: u32 = 1;
 const TOP_KEYS: &[&str] = &["version", "name", "doc", "sets"];
 const SET_KEYS: &[&str] = &["name", "rust", "label", "path", "doc", "values"];
 const VALUE_KEYS: &[&str] = &[
-    "name", "type", "storage", "aggregation", "kind", "unit", "base", "exponent", "clearable",
-    "hidden", "doc", "show", "histogram", "optional",
+    "name",
+    "type",
+    "storage",
+    "aggregation",
+    "kind",
+    "unit",
+    "base",
+    "exponent",
+    "clearable",
+    "hidden",
+    "doc",
+    "show",
+    "histogram",
+    "optional",
 ];
 const HIST_KEYS: &[&str] = &["type", "buckets", "bucket_size"];
 
@@ -121,9 +133,18 @@ impl Cx<'_> {
         });
     }
 
-    fn table<'a, 'i>(&mut self, v: &'a V<'i>, what: &'static str, keys: &[&str]) -> Option<Table<'a, 'i>> {
+    fn table<'a, 'i>(
+        &mut self,
+        v: &'a V<'i>,
+        what: &'static str,
+        keys: &[&str],
+    ) -> Option<Table<'a, 'i>> {
         let DeValue::Table(t) = v.get_ref() else {
-            self.error(v.span(), format!("{what} must be a table"), format!("found {}", v.get_ref().type_str()));
+            self.error(
+                v.span(),
+                format!("{what} must be a table"),
+                format!("found {}", v.get_ref().type_str()),
+            );
             return None;
         };
         for (k, _) in t.iter() {
@@ -135,39 +156,63 @@ impl Cx<'_> {
                 );
             }
         }
-        Some(Table { table: t, span: v.span(), what })
+        Some(Table {
+            table: t,
+            span: v.span(),
+            what,
+        })
     }
 
     fn schema(&mut self, root: &V<'_>) -> Option<Schema> {
         let t = self.table(root, "the schema", TOP_KEYS)?;
         let version = match self.int(&t, "version", true) {
             Some((v, span)) if v != VERSION as i64 => {
-                self.error(span, format!("unsupported version {v}"), format!("this statsfs-gen reads version {VERSION}"));
+                self.error(
+                    span,
+                    format!("unsupported version {v}"),
+                    format!("this statsfs-gen reads version {VERSION}"),
+                );
                 VERSION
             }
             _ => VERSION,
         };
         let name = self.name(&t, "name", "schema name");
-        let doc = self.string(&t, "doc", false).map(|s| s.0).unwrap_or_default();
+        let doc = self
+            .string(&t, "doc", false)
+            .map(|s| s.0)
+            .unwrap_or_default();
         let mut sets: Vec<Set> = Vec::new();
         if let Some(arr) = self.array(&t, "sets") {
             for v in arr {
                 // Where `rust` is written, if it is: a struct name clash is shown there.
                 let rust_span = v.get_ref().get("rust").map(|r| r.span());
                 if let Some(set) = self.set(v) {
-                    let same_name = sets.iter().find(|s| s.name == set.name).map(|s| s.span.start);
+                    let same_name = sets
+                        .iter()
+                        .find(|s| s.name == set.name)
+                        .map(|s| s.span.start);
                     if let Some(first) = same_name {
                         let msg = format!("two sets named `{}`", set.name);
                         let first = self.line_of(first);
-                        self.error(set.span.clone(), msg, format!("the first is on line {first}"));
+                        self.error(
+                            set.span.clone(),
+                            msg,
+                            format!("the first is on line {first}"),
+                        );
                     }
                     // Two sets of the same name also derive the same struct name: one error is enough.
                     let derived_twice = same_name.is_some() && rust_span.is_none();
-                    if let Some(first) = sets.iter().find(|s| s.rust_name == set.rust_name).filter(|_| !derived_twice) {
+                    if let Some(first) = sets
+                        .iter()
+                        .find(|s| s.rust_name == set.rust_name)
+                        .filter(|_| !derived_twice)
+                    {
                         let msg = format!("two sets generate the struct `{}`", set.rust_name);
                         let first = self.line_of(first.span.start);
                         match rust_span {
-                            Some(span) => self.error(span, msg, format!("the first is on line {first}")),
+                            Some(span) => {
+                                self.error(span, msg, format!("the first is on line {first}"))
+                            }
                             None => self.error(
                                 set.span.clone(),
                                 msg,
@@ -194,13 +239,19 @@ impl Cx<'_> {
         let rust_name = match self.string(&t, "rust", false) {
             Some((r, rspan)) => {
                 if syn::parse_str::<syn::Ident>(&r).is_err() {
-                    self.error(rspan, format!("`{r}` is not a Rust identifier"), "the generated struct's name");
+                    self.error(
+                        rspan,
+                        format!("`{r}` is not a Rust identifier"),
+                        "the generated struct's name",
+                    );
                 }
                 r
             }
             None => camel(name.as_ref().map_or("", |n| n.0.as_str())) + "Stats",
         };
-        let in_set = name.as_ref().map_or("this set".to_owned(), |n| format!("set `{}`", n.0));
+        let in_set = name
+            .as_ref()
+            .map_or("this set".to_owned(), |n| format!("set `{}`", n.0));
         let label = match self.string(&t, "label", false) {
             Some((l, lspan)) => {
                 if let Some(reason) = name_problem(&l) {
@@ -211,12 +262,18 @@ impl Cx<'_> {
             None => None,
         };
         let path = self.string(&t, "path", false).map(|p| p.0);
-        let doc = self.string(&t, "doc", false).map(|s| s.0).unwrap_or_default();
+        let doc = self
+            .string(&t, "doc", false)
+            .map(|s| s.0)
+            .unwrap_or_default();
         let mut values: Vec<Value> = Vec::new();
         let mut names: Vec<(String, usize)> = Vec::new();
         for v in self.array(&t, "values").unwrap_or_default() {
             // Duplicates are found from the raw name, so a value with other errors still counts.
-            let raw = v.get_ref().get("name").and_then(|n| n.get_ref().as_str().map(|s| (s.to_owned(), n.span())));
+            let raw = v
+                .get_ref()
+                .get("name")
+                .and_then(|n| n.get_ref().as_str().map(|s| (s.to_owned(), n.span())));
             if let Some((vname, vspan)) = raw {
                 if let Some((_, first)) = names.iter().find(|(n, _)| *n == vname) {
                     let msg = format!("two values named `{vname}` in {in_set}");
@@ -246,7 +303,13 @@ impl Cx<'_> {
         let t = self.table(v, "a value", VALUE_KEYS)?;
         let name = self.name(&t, "name", "value name");
         let ty = self.choice(&t, "type", "type", TYPES, None);
-        let aggregation = self.choice(&t, "aggregation", "aggregation", AGGREGATIONS, Some(Aggregation::Sum));
+        let aggregation = self.choice(
+            &t,
+            "aggregation",
+            "aggregation",
+            AGGREGATIONS,
+            Some(Aggregation::Sum),
+        );
         let kind = self.choice(&t, "kind", "kind", KINDS, Some(Kind::Cumulative));
         let unit = self.choice(&t, "unit", "unit", UNITS, Some(UnitKind::None));
         // The default storage fits the type: statsfs's u64 counters, or a std atomic.
@@ -256,21 +319,40 @@ impl Cx<'_> {
             (Some(ValueType::U64), _) => Storage::Counter,
             _ => Storage::Atomic,
         };
-        let storage = self.choice(&t, "storage", "storage", Storage::WORDS, Some(storage_default));
+        let storage = self.choice(
+            &t,
+            "storage",
+            "storage",
+            Storage::WORDS,
+            Some(storage_default),
+        );
         // A value with a missing or unknown key is still read to the end, so its other errors
         // are reported; each rule between keys runs once the keys it needs are known.
-        let who = name.as_ref().map_or("this value".to_owned(), |n| format!("`{}`", n.0));
+        let who = name
+            .as_ref()
+            .map_or("this value".to_owned(), |n| format!("`{}`", n.0));
 
         if let (Some(ty), Some(aggregation)) = (&ty, &aggregation) {
             if let Some(msg) = rules::aggregation_for_type(ty.0, aggregation.0) {
-                self.error(aggregation.1.clone(), msg, format!("{who} is {}", ty.0.as_str()));
+                self.error(
+                    aggregation.1.clone(),
+                    msg,
+                    format!("{who} is {}", ty.0.as_str()),
+                );
             }
         }
         if let (Some(ty), Some(storage)) = (&ty, &storage) {
-            let u64_only = matches!(storage.0, Storage::Counter | Storage::Local | Storage::Gauge | Storage::Peak);
+            let u64_only = matches!(
+                storage.0,
+                Storage::Counter | Storage::Local | Storage::Gauge | Storage::Peak
+            );
             if u64_only && ty.0 != ValueType::U64 {
                 let label = format!("{who} is {}: use `atomic` or `plain`", ty.0.as_str());
-                self.error(storage.1.clone(), format!("storage `{}` holds a u64", word(Storage::WORDS, storage.0)), label);
+                self.error(
+                    storage.1.clone(),
+                    format!("storage `{}` holds a u64", word(Storage::WORDS, storage.0)),
+                    label,
+                );
             }
         }
         let base = match self.int(&t, "base", false) {
@@ -293,7 +375,10 @@ impl Cx<'_> {
             None => None,
         };
         if let Some(unit) = &unit {
-            for (what, given) in [("base", base.as_ref().map(|b| b.1.clone())), ("exponent", exponent.as_ref().map(|e| e.1.clone()))] {
+            for (what, given) in [
+                ("base", base.as_ref().map(|b| b.1.clone())),
+                ("exponent", exponent.as_ref().map(|e| e.1.clone())),
+            ] {
                 if let (Some(span), Some(msg)) = (given, rules::scale_for_unit(unit.0, what)) {
                     self.error(span, msg, format!("the unit is {}", unit_word(unit.0)));
                 }
@@ -301,20 +386,31 @@ impl Cx<'_> {
         }
         let clearable = match self.bool(&t, "clearable") {
             Some((true, s)) => {
-                if let Some((msg, k)) = kind.as_ref().and_then(|k| Some((rules::clearable_kind(k.0)?, k.0))) {
+                if let Some((msg, k)) = kind
+                    .as_ref()
+                    .and_then(|k| Some((rules::clearable_kind(k.0)?, k.0)))
+                {
                     self.error(s.clone(), msg, format!("{who} is {}", k.as_str()));
                 } else if storage.as_ref().is_some_and(|st| !st.0.can_clear()) {
-                    self.error(s, "a plain integer cannot be cleared", "use storage `counter`, `local` or `atomic`");
+                    self.error(
+                        s,
+                        "a plain integer cannot be cleared",
+                        "use storage `counter`, `local` or `atomic`",
+                    );
                 }
                 true
             }
             Some((false, _)) => false,
             None => {
-                kind.as_ref().is_some_and(|k| k.0 != Kind::Instant) && storage.as_ref().is_some_and(|st| st.0.can_clear())
+                kind.as_ref().is_some_and(|k| k.0 != Kind::Instant)
+                    && storage.as_ref().is_some_and(|st| st.0.can_clear())
             }
         };
         let hidden = self.bool(&t, "hidden").is_some_and(|h| h.0);
-        let doc = self.string(&t, "doc", false).map(|s| s.0).unwrap_or_default();
+        let doc = self
+            .string(&t, "doc", false)
+            .map(|s| s.0)
+            .unwrap_or_default();
         let show = self.show(&t, ty.as_ref().map(|t| t.0), &who);
         let histogram = self.histogram(&t);
         let optional = self.string(&t, "optional", false).map(|s| s.0);
@@ -345,18 +441,29 @@ impl Cx<'_> {
         match v.get_ref() {
             DeValue::String(p) => {
                 if syn::parse_str::<syn::Path>(p).is_err() {
-                    self.error(v.span(), format!("`{p}` is not a Rust path"), "a show function, like `crate::mp_state_name`");
+                    self.error(
+                        v.span(),
+                        format!("`{p}` is not a Rust path"),
+                        "a show function, like `crate::mp_state_name`",
+                    );
                     return None;
                 }
                 Some(Show::Path(p.to_string()))
             }
             DeValue::Table(map) => {
                 if ty == Some(ValueType::Bool) {
-                    self.error(v.span(), "a show map needs an integer value", format!("{who} is bool"));
+                    self.error(
+                        v.span(),
+                        "a show map needs an integer value",
+                        format!("{who} is bool"),
+                    );
                     return None;
                 }
                 // The largest number an unsigned type holds: a greater key could never show.
-                let max = ty.filter(|t| !t.is_signed()).and_then(|t| t.width()).map(|w| u64::MAX >> (64 - 8 * w as u32));
+                let max = ty
+                    .filter(|t| !t.is_signed())
+                    .and_then(|t| t.width())
+                    .map(|w| u64::MAX >> (64 - 8 * w as u32));
                 let mut out: Vec<(u64, String)> = Vec::new();
                 let mut seen: Vec<(u64, String)> = Vec::new();
                 // In file order (the table's own order is not), so the later of two equal keys is the one shown.
@@ -364,7 +471,11 @@ impl Cx<'_> {
                 entries.sort_by_key(|(k, _)| k.span().start);
                 for (k, val) in entries {
                     let Ok(n) = k.get_ref().parse::<u64>() else {
-                        self.error(k.span(), format!("show map key `{}` is not a number", k.get_ref()), "expected a non-negative integer");
+                        self.error(
+                            k.span(),
+                            format!("show map key `{}` is not a number", k.get_ref()),
+                            "expected a non-negative integer",
+                        );
                         continue;
                     };
                     // TOML keys are text: `1` and `01` are two keys but one number.
@@ -376,12 +487,20 @@ impl Cx<'_> {
                     seen.push((n, k.get_ref().to_string()));
                     if let (Some(max), Some(t)) = (max, ty) {
                         if n > max {
-                            self.error(k.span(), format!("show map key {n} is more than a {} holds", t.as_str()), format!("at most {max}"));
+                            self.error(
+                                k.span(),
+                                format!("show map key {n} is more than a {} holds", t.as_str()),
+                                format!("at most {max}"),
+                            );
                             continue;
                         }
                     }
                     let Some(text) = val.get_ref().as_str() else {
-                        self.error(val.span(), "a show map value must be a string", format!("found {}", val.get_ref().type_str()));
+                        self.error(
+                            val.span(),
+                            "a show map value must be a string",
+                            format!("found {}", val.get_ref().type_str()),
+                        );
                         continue;
                     };
                     out.push((n, text.to_owned()));
@@ -390,7 +509,11 @@ impl Cx<'_> {
                 Some(Show::Map(out))
             }
             other => {
-                self.error(v.span(), "`show` must be a map of numbers to names or a function path", format!("found {}", other.type_str()));
+                self.error(
+                    v.span(),
+                    "`show` must be a map of numbers to names or a function path",
+                    format!("found {}", other.type_str()),
+                );
                 None
             }
         }
@@ -400,22 +523,36 @@ impl Cx<'_> {
         let v = get(t, "histogram")?;
         let h = self.table(v, "a histogram", HIST_KEYS)?;
         // Every key is checked even when another one is wrong.
-        let log = self.choice(&h, "type", "histogram type", HIST_TYPES, None).map(|l| l.0);
+        let log = self
+            .choice(&h, "type", "histogram type", HIST_TYPES, None)
+            .map(|l| l.0);
         let buckets = self.int(&h, "buckets", true);
         let bucket_size = self.int(&h, "bucket_size", false);
         if let Some((n, s)) = &buckets {
             if !(1..=4096).contains(n) {
-                self.error(s.clone(), "`buckets` must be between 1 and 4096", format!("found {n}"));
+                self.error(
+                    s.clone(),
+                    "`buckets` must be between 1 and 4096",
+                    format!("found {n}"),
+                );
             }
         }
         match (&bucket_size, log) {
-            (Some((_, s)), Some(true)) => {
-                self.error(s.clone(), "a log histogram has no `bucket_size`", "buckets are powers of two")
-            }
-            (None, Some(false)) => self.error(h.span.clone(), "a linear histogram needs `bucket_size`", "add `bucket_size = N`"),
-            (Some((n, s)), _) if !(1..=u32::MAX as i64).contains(n) => {
-                self.error(s.clone(), format!("`bucket_size` must be between 1 and {}", u32::MAX), format!("found {n}"))
-            }
+            (Some((_, s)), Some(true)) => self.error(
+                s.clone(),
+                "a log histogram has no `bucket_size`",
+                "buckets are powers of two",
+            ),
+            (None, Some(false)) => self.error(
+                h.span.clone(),
+                "a linear histogram needs `bucket_size`",
+                "add `bucket_size = N`",
+            ),
+            (Some((n, s)), _) if !(1..=u32::MAX as i64).contains(n) => self.error(
+                s.clone(),
+                format!("`bucket_size` must be between 1 and {}", u32::MAX),
+                format!("found {n}"),
+            ),
             _ => {}
         }
         Some(Histogram {
@@ -433,17 +570,30 @@ impl Cx<'_> {
         Some((s, span))
     }
 
-    fn string(&mut self, t: &Table<'_, '_>, key: &str, required: bool) -> Option<(String, Range<usize>)> {
+    fn string(
+        &mut self,
+        t: &Table<'_, '_>,
+        key: &str,
+        required: bool,
+    ) -> Option<(String, Range<usize>)> {
         let Some(v) = get(t, key) else {
             if required {
-                self.error(t.span.clone(), format!("missing `{key}` in {}", t.what), format!("add `{key} = \"...\"`"));
+                self.error(
+                    t.span.clone(),
+                    format!("missing `{key}` in {}", t.what),
+                    format!("add `{key} = \"...\"`"),
+                );
             }
             return None;
         };
         match v.get_ref().as_str() {
             Some(s) => Some((s.to_owned(), v.span())),
             None => {
-                self.error(v.span(), format!("`{key}` must be a string"), format!("found {}", v.get_ref().type_str()));
+                self.error(
+                    v.span(),
+                    format!("`{key}` must be a string"),
+                    format!("found {}", v.get_ref().type_str()),
+                );
                 None
             }
         }
@@ -452,12 +602,20 @@ impl Cx<'_> {
     fn int(&mut self, t: &Table<'_, '_>, key: &str, required: bool) -> Option<(i64, Range<usize>)> {
         let Some(v) = get(t, key) else {
             if required {
-                self.error(t.span.clone(), format!("missing `{key}` in {}", t.what), format!("add `{key} = N`"));
+                self.error(
+                    t.span.clone(),
+                    format!("missing `{key}` in {}", t.what),
+                    format!("add `{key} = N`"),
+                );
             }
             return None;
         };
         let Some(i) = v.get_ref().as_integer() else {
-            self.error(v.span(), format!("`{key}` must be an integer"), format!("found {}", v.get_ref().type_str()));
+            self.error(
+                v.span(),
+                format!("`{key}` must be an integer"),
+                format!("found {}", v.get_ref().type_str()),
+            );
             return None;
         };
         let digits = i.as_str().replace('_', "");
@@ -465,12 +623,19 @@ impl Cx<'_> {
             Some(b) => ("-", b),
             None => ("", digits.trim_start_matches('+')),
         };
-        let body = body.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b");
+        let body = body
+            .trim_start_matches("0x")
+            .trim_start_matches("0o")
+            .trim_start_matches("0b");
         // The sign stays with the digits so that i64::MIN reads.
         match i64::from_str_radix(&format!("{sign}{body}"), i.radix()) {
             Ok(n) => Some((n, v.span())),
             Err(_) => {
-                self.error(v.span(), format!("`{key}` is out of range"), "does not fit in 64 bits");
+                self.error(
+                    v.span(),
+                    format!("`{key}` is out of range"),
+                    "does not fit in 64 bits",
+                );
                 None
             }
         }
@@ -481,7 +646,11 @@ impl Cx<'_> {
         match v.get_ref().as_bool() {
             Some(b) => Some((b, v.span())),
             None => {
-                self.error(v.span(), format!("`{key}` must be true or false"), format!("found {}", v.get_ref().type_str()));
+                self.error(
+                    v.span(),
+                    format!("`{key}` must be true or false"),
+                    format!("found {}", v.get_ref().type_str()),
+                );
                 None
             }
         }
@@ -492,7 +661,11 @@ impl Cx<'_> {
         match v.get_ref().as_array() {
             Some(a) => Some(a.iter().collect()),
             None => {
-                self.error(v.span(), format!("`{key}` must be an array of tables"), format!("write [[{key}]] sections"));
+                self.error(
+                    v.span(),
+                    format!("`{key}` must be an array of tables"),
+                    format!("write [[{key}]] sections"),
+                );
                 None
             }
         }
@@ -515,7 +688,11 @@ impl Cx<'_> {
         match options.iter().find(|(w, _)| *w == word) {
             Some((_, v)) => Some((*v, span)),
             None => {
-                self.error(span, format!("unknown {what} `{word}`"), format!("expected one of {}", list(options.iter().map(|o| o.0))));
+                self.error(
+                    span,
+                    format!("unknown {what} `{word}`"),
+                    format!("expected one of {}", list(options.iter().map(|o| o.0))),
+                );
                 None
             }
         }
@@ -523,7 +700,10 @@ impl Cx<'_> {
 }
 
 fn get<'a, 'i>(t: &Table<'a, 'i>, key: &str) -> Option<&'a V<'i>> {
-    t.table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+    t.table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
 }
 
 /// Why `name` cannot be a file name, in the words `validate_name` uses.
@@ -535,7 +715,10 @@ fn name_problem(name: &str) -> Option<String> {
 }
 
 fn word<T: PartialEq + Copy>(options: &[(&'static str, T)], v: T) -> &'static str {
-    options.iter().find(|(_, o)| *o == v).map_or("?", |(w, _)| w)
+    options
+        .iter()
+        .find(|(_, o)| *o == v)
+        .map_or("?", |(w, _)| w)
 }
 
 fn unit_word(u: UnitKind) -> &'static str {
@@ -548,7 +731,9 @@ pub fn camel(name: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut c = p.chars();
-            c.next().map_or(String::new(), |f| f.to_ascii_uppercase().to_string() + c.as_str())
+            c.next().map_or(String::new(), |f| {
+                f.to_ascii_uppercase().to_string() + c.as_str()
+            })
         })
         .collect()
 }

@@ -88,12 +88,28 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
         doc.push_str(&format!(" Optional: {o}."));
     }
     // A histogram is not a counter, whatever its kind: no `_total`.
-    let kind = if v.histogram.is_some() { Kind::Instant } else { v.kind };
+    let kind = if v.histogram.is_some() {
+        Kind::Instant
+    } else {
+        v.kind
+    };
     ValueDoc {
         name: v.name.clone(),
-        ty: if v.histogram.is_some() { format!("{}[{}]", v.ty.as_str(), v.histogram.as_ref().map_or(0, |h| h.buckets)) } else { v.ty.as_str().into() },
+        ty: if v.histogram.is_some() {
+            format!(
+                "{}[{}]",
+                v.ty.as_str(),
+                v.histogram.as_ref().map_or(0, |h| h.buckets)
+            )
+        } else {
+            v.ty.as_str().into()
+        },
         aggregation: v.aggregation.as_str(),
-        kind: if v.histogram.is_some() { format!("{} histogram", v.kind.as_str()) } else { v.kind.as_str().into() },
+        kind: if v.histogram.is_some() {
+            format!("{} histogram", v.kind.as_str())
+        } else {
+            v.kind.as_str().into()
+        },
         unit: v.unit_text(),
         clearable: if v.clearable { "yes" } else { "no" },
         mode: format!("{:04o}", v.file_mode()),
@@ -123,7 +139,11 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
                 doc: s.doc.clone(),
                 rust_name: s.rust_name.clone(),
                 label: s.label.clone(),
-                values: s.values.iter().map(|v| value_doc(&schema.name, &s.name, &path, v)).collect(),
+                values: s
+                    .values
+                    .iter()
+                    .map(|v| value_doc(&schema.name, &s.name, &path, v))
+                    .collect(),
                 path,
             }
         })

@@ -17,10 +17,19 @@ mod filters {
     /// One `#[doc]` line per text line, with the leading space `///` comments have (the
     /// derive strips it again, so the IR holds the text exactly).
     #[askama::filter_fn]
-    pub fn doc_lines(s: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<Vec<String>> {
+    pub fn doc_lines(
+        s: impl std::fmt::Display,
+        _: &dyn askama::Values,
+    ) -> askama::Result<Vec<String>> {
         Ok(s.to_string()
             .lines()
-            .map(|l| if l.is_empty() { String::new() } else { format!(" {l}") })
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {l}")
+                }
+            })
             .collect())
     }
 
@@ -63,7 +72,16 @@ struct ShowFn {
 /// The field identifier for a value name: non-identifier characters become `_`, keywords
 /// are raw identifiers.
 pub fn field_ident(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
@@ -170,7 +188,8 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
                     let show_fn = match &v.show {
                         Some(Show::Path(p)) => Some(p.clone()),
                         Some(Show::Map(arms)) => {
-                            let ident = format!("show_{}_{}", field_ident(&set.name), field_ident(&v.name));
+                            let ident =
+                                format!("show_{}_{}", field_ident(&set.name), field_ident(&v.name));
                             shows.push(ShowFn {
                                 set: set.name.clone(),
                                 value: v.name.clone(),

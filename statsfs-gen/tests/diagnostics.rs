@@ -15,7 +15,11 @@ fn every_fixture_renders_exactly_its_stderr() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     names.sort();
-    assert!(names.len() >= 20, "expected a fixture per diagnostic, found {}", names.len());
+    assert!(
+        names.len() >= 20,
+        "expected a fixture per diagnostic, found {}",
+        names.len()
+    );
     let mut failures = Vec::new();
     for path in names {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();

@@ -17,7 +17,12 @@ fn outcome(text: &str) -> Result<(), TestCaseError> {
         Err(e) => {
             prop_assert!(!e.diagnostics.is_empty());
             for d in &e.diagnostics {
-                prop_assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{:?} in {} bytes", d.span, text.len());
+                prop_assert!(
+                    d.span.start <= d.span.end && d.span.end <= text.len(),
+                    "{:?} in {} bytes",
+                    d.span,
+                    text.len()
+                );
             }
             let rendered = e.render();
             prop_assert!(rendered.contains("fuzz.toml:"), "{}", rendered);
@@ -28,7 +33,12 @@ fn outcome(text: &str) -> Result<(), TestCaseError> {
 
 /// A mutation: replace a byte range of a real schema with random text.
 fn mutated() -> impl Strategy<Value = String> {
-    (prop::sample::select(vec![KVM, NET, VMM]), any::<prop::sample::Index>(), 0usize..40, "[ -~\n]{0,12}")
+    (
+        prop::sample::select(vec![KVM, NET, VMM]),
+        any::<prop::sample::Index>(),
+        0usize..40,
+        "[ -~\n]{0,12}",
+    )
         .prop_map(|(base, at, len, insert)| {
             let bytes = base.as_bytes();
             let start = at.index(bytes.len());

@@ -45,15 +45,43 @@ fn bench(c: &mut Criterion) {
     let vm_set = kvm::VmStats::value_set();
     let vcpu_set = kvm::VcpuStats::value_set();
     let mut prom = prometheus_client::registry::Registry::default();
-    let vm_fams: Vec<_> = vm_set.values().iter().map(|d| (d.kind, Family::<VmLabels, PCounter>::default(), Family::<VmLabels, PGauge>::default())).collect();
-    let vcpu_fams: Vec<_> = vcpu_set.values().iter().map(|d| (d.kind, Family::<VcpuLabels, PCounter>::default(), Family::<VcpuLabels, PGauge>::default())).collect();
+    let vm_fams: Vec<_> = vm_set
+        .values()
+        .iter()
+        .map(|d| {
+            (
+                d.kind,
+                Family::<VmLabels, PCounter>::default(),
+                Family::<VmLabels, PGauge>::default(),
+            )
+        })
+        .collect();
+    let vcpu_fams: Vec<_> = vcpu_set
+        .values()
+        .iter()
+        .map(|d| {
+            (
+                d.kind,
+                Family::<VcpuLabels, PCounter>::default(),
+                Family::<VcpuLabels, PGauge>::default(),
+            )
+        })
+        .collect();
     for (d, (k, cf, gf)) in vm_set.values().iter().zip(&vm_fams) {
         let name = format!("kvm_vm_{}", d.name);
-        if *k == Kind::Cumulative { prom.register(name, d.doc.to_string(), cf.clone()) } else { prom.register(name, d.doc.to_string(), gf.clone()) }
+        if *k == Kind::Cumulative {
+            prom.register(name, d.doc.to_string(), cf.clone())
+        } else {
+            prom.register(name, d.doc.to_string(), gf.clone())
+        }
     }
     for (d, (k, cf, gf)) in vcpu_set.values().iter().zip(&vcpu_fams) {
         let name = format!("kvm_vcpu_{}", d.name.replace('-', "_"));
-        if *k == Kind::Cumulative { prom.register(name, d.doc.to_string(), cf.clone()) } else { prom.register(name, d.doc.to_string(), gf.clone()) }
+        if *k == Kind::Cumulative {
+            prom.register(name, d.doc.to_string(), cf.clone())
+        } else {
+            prom.register(name, d.doc.to_string(), gf.clone())
+        }
     }
     let mut series = 0usize;
     for v in 0..1000 {
@@ -64,9 +92,21 @@ fn bench(c: &mut Criterion) {
         vs.pages_4k.set(next());
         vm.add_instance(&vs).unwrap();
         for (i, (k, cf, gf)) in vm_fams.iter().enumerate() {
-            let l = VmLabels { vm: vm_name.clone() };
-            let val = if i == 0 { vs.remote_tlb_flush.get() } else if i == 9 { vs.pages_4k.get() } else { 0 };
-            if *k == Kind::Cumulative { cf.get_or_create(&l).inc_by(val); } else { gf.get_or_create(&l).set(val as i64); }
+            let l = VmLabels {
+                vm: vm_name.clone(),
+            };
+            let val = if i == 0 {
+                vs.remote_tlb_flush.get()
+            } else if i == 9 {
+                vs.pages_4k.get()
+            } else {
+                0
+            };
+            if *k == Kind::Cumulative {
+                cf.get_or_create(&l).inc_by(val);
+            } else {
+                gf.get_or_create(&l).set(val as i64);
+            }
             series += 1;
         }
         for n in 0..8 {
@@ -82,8 +122,15 @@ fn bench(c: &mut Criterion) {
                 out
             };
             for ((k, cf, gf), val) in vcpu_fams.iter().zip(vals) {
-                let l = VcpuLabels { vm: vm_name.clone(), vcpu: format!("vcpu{n}") };
-                if *k == Kind::Cumulative { cf.get_or_create(&l).inc_by(val); } else { gf.get_or_create(&l).set(val as i64); }
+                let l = VcpuLabels {
+                    vm: vm_name.clone(),
+                    vcpu: format!("vcpu{n}"),
+                };
+                if *k == Kind::Cumulative {
+                    cf.get_or_create(&l).inc_by(val);
+                } else {
+                    gf.get_or_create(&l).set(val as i64);
+                }
                 series += 1;
             }
             keep.push(st);
@@ -105,7 +152,9 @@ fn bench(c: &mut Criterion) {
         theirs.len()
     );
     let mut g = c.benchmark_group("encode_1000vm_8vcpu");
-    g.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(8));
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
     g.bench_function("prometheus_client_text_encode", |b| {
         b.iter(|| {
             theirs.clear();
@@ -115,7 +164,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("statsfs_http_encode", |b| {
         b.iter(|| {
             ours.clear();
-            encode(black_box(registry.root()), "kvm", Format::Prometheus, &mut ours);
+            encode(
+                black_box(registry.root()),
+                "kvm",
+                Format::Prometheus,
+                &mut ours,
+            );
         })
     });
     g.finish();

@@ -48,7 +48,9 @@ struct Collect {
 
 /// Whether `label` (`name="value"`) is named `name`.
 fn named(label: &str, name: &str) -> bool {
-    label.strip_prefix(name).is_some_and(|rest| rest.starts_with("=\""))
+    label
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.starts_with("=\""))
 }
 
 /// Appends `v` escaped for a label value (backslash, double quote, newline).
@@ -86,7 +88,10 @@ pub(crate) fn label_of(set: &ValueSet) -> &str {
 impl Collect {
     fn push_label(&mut self, depth: usize, name: &str, value: &str) {
         let taken = self.base.iter().any(|l| named(l, name))
-            || self.stack.iter().any(|(d, l)| *d == depth || named(l, name));
+            || self
+                .stack
+                .iter()
+                .any(|(d, l)| *d == depth || named(l, name));
         if taken {
             return;
         }
@@ -114,8 +119,14 @@ impl Visitor for Walk {
         if g.aggregate {
             return;
         }
-        self.c.push_label(self.depth, label_of(g.set), source.name());
-        let pos = match self.c.sets.iter().position(|s| ValueSet::same(s.set, g.set)) {
+        self.c
+            .push_label(self.depth, label_of(g.set), source.name());
+        let pos = match self
+            .c
+            .sets
+            .iter()
+            .position(|s| ValueSet::same(s.set, g.set))
+        {
             Some(p) => p,
             None => {
                 self.c.sets.push(SetSeries {
@@ -128,7 +139,11 @@ impl Visitor for Walk {
             }
         };
         let s = &mut self.c.sets[pos];
-        let all = self.c.base.iter().chain(self.c.stack.iter().map(|(_, l)| l));
+        let all = self
+            .c
+            .base
+            .iter()
+            .chain(self.c.stack.iter().map(|(_, l)| l));
         for (i, l) in all.enumerate() {
             if i > 0 {
                 s.labels.push(',');
@@ -163,7 +178,11 @@ fn write_value(desc: &ValueDesc, v: u64, out: &mut Vec<u8>) {
             return;
         }
     }
-    let base: f64 = if desc.unit.base == Base::Pow2 { 2.0 } else { 10.0 };
+    let base: f64 = if desc.unit.base == Base::Pow2 {
+        2.0
+    } else {
+        10.0
+    };
     let x = if signed { v as i64 as f64 } else { v as f64 };
     let scaled = x * base.powi(desc.unit.exponent as i32);
     let mut b = ryu::Buffer::new();
@@ -189,9 +208,17 @@ fn ancestor_labels(source: &Source) -> Vec<String> {
         chain.push(p);
     }
     chain.reverse();
-    let mut c = Collect { base: Vec::new(), stack: Vec::new(), sets: Vec::new() };
+    let mut c = Collect {
+        base: Vec::new(),
+        stack: Vec::new(),
+        sets: Vec::new(),
+    };
     for (depth, s) in chain.iter().enumerate() {
-        if let Some(g) = s.groups().into_iter().find(|g| g.kind == statsfs_runtime::GroupKind::Simple && !g.hidden) {
+        if let Some(g) = s
+            .groups()
+            .into_iter()
+            .find(|g| g.kind == statsfs_runtime::GroupKind::Simple && !g.hidden)
+        {
             c.push_label(depth, label_of(g.set), s.name());
         }
     }
@@ -201,7 +228,11 @@ fn ancestor_labels(source: &Source) -> Vec<String> {
 /// Encodes the simple values of `root`'s subtree. `prefix` starts every metric name.
 pub fn encode(root: &Source, prefix: &str, format: Format, out: &mut Vec<u8>) {
     let mut w = Walk {
-        c: Collect { base: ancestor_labels(root), stack: Vec::new(), sets: Vec::new() },
+        c: Collect {
+            base: ancestor_labels(root),
+            stack: Vec::new(),
+            sets: Vec::new(),
+        },
         depth: 0,
     };
     root.walk(WalkOptions::default(), &mut w);
@@ -214,7 +245,13 @@ pub fn encode(root: &Source, prefix: &str, format: Format, out: &mut Vec<u8>) {
                 continue;
             }
             name.clear();
-            name.push_str(&metric_name(prefix, s.set.name(), &d.name, d.kind, d.unit.kind));
+            name.push_str(&metric_name(
+                prefix,
+                s.set.name(),
+                &d.name,
+                d.kind,
+                d.unit.kind,
+            ));
             let counter = d.kind == Kind::Cumulative;
             let family = match format {
                 Format::OpenMetrics if counter => name.strip_suffix("_total").unwrap_or(&name),

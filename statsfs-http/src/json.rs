@@ -53,7 +53,8 @@ impl Visitor for Snap {
             return;
         }
         if let Some(done) = self.stack.pop() {
-            if let Some(Value::Array(a)) = self.stack.last_mut().and_then(|m| m.get_mut("children")) {
+            if let Some(Value::Array(a)) = self.stack.last_mut().and_then(|m| m.get_mut("children"))
+            {
                 a.push(Value::Object(done));
             }
         }

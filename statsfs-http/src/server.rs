@@ -63,7 +63,9 @@ impl Server {
         let addr = std_listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let registry = registry.clone();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("statsfs-http".into())
             .spawn(move || {
@@ -73,7 +75,11 @@ impl Server {
                     }
                 })
             })?;
-        Ok(Server { addr, stop: Some(stop), thread: Some(thread) })
+        Ok(Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// The bound address (useful with port 0).
@@ -102,7 +108,12 @@ impl Drop for Server {
     }
 }
 
-async fn serve(listener: tokio::net::TcpListener, registry: Registry, config: Arc<Config>, mut stopped: watch::Receiver<bool>) {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    registry: Registry,
+    config: Arc<Config>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let mut conns = tokio::task::JoinSet::new();
     loop {
@@ -139,19 +150,26 @@ async fn serve(listener: tokio::net::TcpListener, registry: Registry, config: Ar
         while conns.try_join_next().is_some() {}
     }
     // Graceful: wait for the connections in flight (they were told to finish).
-    let _ = tokio::time::timeout(Duration::from_secs(5), async { while conns.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
 }
 
 fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 fn json_response(v: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -182,7 +200,9 @@ fn decode(v: &str) -> Option<String> {
 
 /// The `path` query parameter, if any; `Err` when malformed.
 fn path_param(req: &Request<Incoming>) -> Result<Option<String>, ()> {
-    let Some(q) = req.uri().query() else { return Ok(None) };
+    let Some(q) = req.uri().query() else {
+        return Ok(None);
+    };
     for pair in q.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "path" {
@@ -197,13 +217,20 @@ fn subtree(registry: &Registry, path: Option<&str>) -> Result<Source, Response<F
         None => Ok(registry.root().clone()),
         Some(p) => match registry.lookup(p) {
             Ok(Entry::Source(s)) => Ok(s),
-            Ok(Entry::Value(_)) => Err(text(StatusCode::BAD_REQUEST, "path names a value, not a source\n")),
+            Ok(Entry::Value(_)) => Err(text(
+                StatusCode::BAD_REQUEST,
+                "path names a value, not a source\n",
+            )),
             Err(e) => Err(text(StatusCode::NOT_FOUND, format!("{e}\n"))),
         },
     }
 }
 
-async fn handle(req: Request<Incoming>, registry: &Registry, config: &Config) -> Response<Full<Bytes>> {
+async fn handle(
+    req: Request<Incoming>,
+    registry: &Registry,
+    config: &Config,
+) -> Response<Full<Bytes>> {
     let path = match path_param(&req) {
         Ok(p) => p,
         Err(()) => return text(StatusCode::BAD_REQUEST, "malformed query\n"),
@@ -214,12 +241,23 @@ async fn handle(req: Request<Incoming>, registry: &Registry, config: &Config) ->
                 Ok(s) => s,
                 Err(r) => return r,
             };
-            let accept = req.headers().get(ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("");
-            let format = if accept.contains("application/openmetrics-text") { Format::OpenMetrics } else { Format::Prometheus };
+            let accept = req
+                .headers()
+                .get(ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or("");
+            let format = if accept.contains("application/openmetrics-text") {
+                Format::OpenMetrics
+            } else {
+                Format::Prometheus
+            };
             let mut body = Vec::with_capacity(64 * 1024);
             encode(&root, &config.prefix, format, &mut body);
             let mut r = Response::new(Full::new(Bytes::from(body)));
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            );
             r
         }
         (&Method::GET, "/snapshot.json") => match subtree(registry, path.as_deref()) {
@@ -228,32 +266,52 @@ async fn handle(req: Request<Incoming>, registry: &Registry, config: &Config) ->
         },
         (&Method::GET, "/kvm-stats") => match subtree(registry, path.as_deref()) {
             Ok(s) => {
-                let mut r = Response::new(Full::new(Bytes::from(statsfs_runtime::kvm_binary::encode_source(&s))));
-                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                let mut r = Response::new(Full::new(Bytes::from(
+                    statsfs_runtime::kvm_binary::encode_source(&s),
+                )));
+                r.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
                 r
             }
             Err(r) => r,
         },
-        (&Method::GET, "/schema.json") => json_response(&json::schema(registry.root(), &config.prefix)),
+        (&Method::GET, "/schema.json") => {
+            json_response(&json::schema(registry.root(), &config.prefix))
+        }
         (&Method::POST, "/clear") => {
             if !config.allow_clear {
-                return text(StatusCode::FORBIDDEN, "clear over HTTP is disabled (start the server with allow_clear)\n");
+                return text(
+                    StatusCode::FORBIDDEN,
+                    "clear over HTTP is disabled (start the server with allow_clear)\n",
+                );
             }
             // The body is not used; refuse large ones without reading them.
             if Limited::new(req.into_body(), 1024).collect().await.is_err() {
                 return text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
             }
-            let Some(p) = path else { return text(StatusCode::BAD_REQUEST, "clear needs ?path=source/value\n") };
+            let Some(p) = path else {
+                return text(StatusCode::BAD_REQUEST, "clear needs ?path=source/value\n");
+            };
             match registry.lookup(&p) {
                 Ok(Entry::Value(v)) => match v.write_text(b"0") {
                     Ok(()) => text(StatusCode::OK, "cleared\n"),
                     Err(e) => text(StatusCode::FORBIDDEN, format!("{e}\n")),
                 },
-                Ok(Entry::Source(_)) => text(StatusCode::BAD_REQUEST, "path names a source, not a value\n"),
+                Ok(Entry::Source(_)) => text(
+                    StatusCode::BAD_REQUEST,
+                    "path names a source, not a value\n",
+                ),
                 Err(e) => text(StatusCode::NOT_FOUND, format!("{e}\n")),
             }
         }
-        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/kvm-stats" | "/clear") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
-        _ => text(StatusCode::NOT_FOUND, "not found: try /metrics, /snapshot.json, /schema.json\n"),
+        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/kvm-stats" | "/clear") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics, /snapshot.json, /schema.json\n",
+        ),
     }
 }

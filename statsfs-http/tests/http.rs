@@ -70,11 +70,21 @@ fn tree() -> Tree {
         kvm.add_child(&vm).unwrap();
         vms.push(vs);
     }
-    Tree { registry, kvm, _keep: keep, _vms: vms }
+    Tree {
+        registry,
+        kvm,
+        _keep: keep,
+        _vms: vms,
+    }
 }
 
 fn start(t: &Tree, allow_clear: bool) -> Server {
-    let config = Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), prefix: "kvm".into(), allow_clear, ..Config::default() };
+    let config = Config {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        prefix: "kvm".into(),
+        allow_clear,
+        ..Config::default()
+    };
     Server::start(&t.registry, config).unwrap()
 }
 
@@ -86,12 +96,20 @@ fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
     s.read_to_end(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     (status, head.to_owned(), body.to_owned())
 }
 
 fn get(addr: SocketAddr, path: &str, accept: &str) -> (u16, String, String) {
-    raw(addr, format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n").as_bytes())
+    raw(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
 }
 
 const PROMETHEUS: &str = r#"# HELP kvm_vm_pages_bytes Pages mapped "now".
@@ -121,7 +139,10 @@ fn prometheus_text_is_exact() {
     let srv = start(&t, false);
     let (status, head, body) = get(srv.addr(), "/metrics", "*/*");
     assert_eq!(status, 200);
-    assert!(head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
     assert_eq!(body, PROMETHEUS);
 }
 
@@ -129,9 +150,16 @@ fn prometheus_text_is_exact() {
 fn openmetrics_when_asked_for() {
     let t = tree();
     let srv = start(&t, false);
-    let (status, head, body) = get(srv.addr(), "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5");
+    let (status, head, body) = get(
+        srv.addr(),
+        "/metrics",
+        "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+    );
     assert_eq!(status, 200);
-    assert!(head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"), "{head}");
+    assert!(
+        head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        "{head}"
+    );
     assert!(body.starts_with("# HELP kvm_vm_pages_bytes Pages mapped \"now\".\n# TYPE kvm_vm_pages_bytes gauge\n# UNIT kvm_vm_pages_bytes bytes\n"), "{body}");
     assert!(body.contains("# HELP kvm_vcpu_exits VM exits.\n# TYPE kvm_vcpu_exits counter\nkvm_vcpu_exits_total{vm=\"1-2\",vcpu=\"vcpu0\"} 100\n"), "{body}");
     assert!(body.contains("# TYPE kvm_vcpu_halt_wait_seconds counter\n# UNIT kvm_vcpu_halt_wait_seconds seconds\n"), "{body}");
@@ -168,15 +196,26 @@ fn snapshot_and_schema_json() {
     assert_eq!(v["groups"][0]["aggregate"], true);
     assert_eq!(v["groups"][0]["values"]["exits"], 401);
     assert_eq!(v["groups"][0]["values"]["tsc-offset"], -8);
-    assert!(v["groups"][0]["values"].get("internal").is_none(), "hidden values are not shown");
+    assert!(
+        v["groups"][0]["values"].get("internal").is_none(),
+        "hidden values are not shown"
+    );
     assert_eq!(v["children"][0]["name"], "1-2");
     assert_eq!(v["children"][0]["groups"][0]["values"]["pages"], 10);
-    assert_eq!(v["children"][0]["children"][1]["groups"][0]["values"]["exits"], 101);
+    assert_eq!(
+        v["children"][0]["children"][1]["groups"][0]["values"]["exits"],
+        101
+    );
     let (status, _, body) = get(srv.addr(), "/schema.json", "");
     assert_eq!(status, 200);
     let s: serde_json::Value = serde_json::from_str(&body).unwrap();
     let sets = s["sets"].as_array().unwrap();
-    assert_eq!(sets.iter().map(|s| s["name"].as_str().unwrap()).collect::<Vec<_>>(), ["vcpu", "vm"]);
+    assert_eq!(
+        sets.iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["vcpu", "vm"]
+    );
     let exits = &sets[0]["values"][0];
     assert_eq!(exits["metric"], "kvm_vcpu_exits_total");
     assert_eq!(exits["kind"], "cumulative");
@@ -192,11 +231,21 @@ fn malformed_requests_get_4xx_and_the_server_keeps_going() {
     let a = srv.addr();
     assert_eq!(raw(a, b"GARBAGE\r\n\r\n").0, 400);
     assert_eq!(raw(a, b"GET /metrics HTTP/1.1\r\nHost x\r\n\r\n").0, 400);
-    let huge = format!("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(100_000));
+    let huge = format!(
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100_000)
+    );
     assert_eq!(raw(a, huge.as_bytes()).0, 431);
     assert_eq!(get(a, "/nope", "").0, 404);
     assert_eq!(get(a, "/metrics?path=%zz", "").0, 400);
-    assert_eq!(raw(a, b"DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").0, 405);
+    assert_eq!(
+        raw(
+            a,
+            b"DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .0,
+        405
+    );
     // Clear is off by default.
     assert_eq!(raw(a, b"POST /clear?path=kvm/exits HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").0, 403);
     assert_eq!(t.kvm.lookup("exits").unwrap().read(), 401);
@@ -211,15 +260,28 @@ fn malformed_requests_get_4xx_and_the_server_keeps_going() {
 fn clear_over_http_only_when_allowed() {
     let t = tree();
     let srv = start(&t, true);
-    let post = |p: &str| raw(srv.addr(), format!("POST /clear?path={p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+    let post = |p: &str| {
+        raw(srv.addr(), format!("POST /clear?path={p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+    };
     assert_eq!(post("kvm/1-2/exits").0, 200);
-    assert_eq!(t.kvm.lookup("exits").unwrap().read(), 200, "the VM's vCPUs cleared, the other VM kept");
-    assert_eq!(post("kvm/1-2/pages").0, 403, "instant values cannot be cleared");
+    assert_eq!(
+        t.kvm.lookup("exits").unwrap().read(),
+        200,
+        "the VM's vCPUs cleared, the other VM kept"
+    );
+    assert_eq!(
+        post("kvm/1-2/pages").0,
+        403,
+        "instant values cannot be cleared"
+    );
     assert_eq!(post("kvm/nope").0, 404);
 }
 
 fn promtool() -> Option<&'static str> {
-    let ok = std::process::Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if ok {
         return Some("promtool");
     }
@@ -246,9 +308,19 @@ fn promtool_accepts_the_text_format() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{accept}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{accept}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -258,7 +330,10 @@ fn bounded_load_20_clients_by_500_requests() {
         std::fs::read_to_string("/proc/self/status")
             .unwrap()
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches(" kB").parse().unwrap()))
+            .find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .map(|v| v.trim().trim_end_matches(" kB").parse().unwrap())
+            })
             .unwrap()
     }
     let t = tree();
@@ -289,7 +364,10 @@ fn bounded_load_20_clients_by_500_requests() {
     let before = rss_kib();
     assert_eq!(round(500), 10_000);
     let after = rss_kib();
-    assert!(after < before + 4 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    assert!(
+        after < before + 4 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
 }
 
 /// Kills the Prometheus server when the test ends, however it ends.
@@ -305,7 +383,13 @@ impl Drop for Child {
 fn query(prom: SocketAddr, q: &str) -> serde_json::Value {
     let enc: String = q
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     let (status, _, body) = get(prom, &format!("/api/v1/query?query={enc}"), "");
     assert_eq!(status, 200, "{body}");
@@ -314,7 +398,10 @@ fn query(prom: SocketAddr, q: &str) -> serde_json::Value {
 
 #[test]
 fn a_real_prometheus_scrapes_and_sums_by_vm() {
-    let ok = std::process::Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = std::process::Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         if std::env::var_os("CI").is_some() {
             panic!("prometheus missing in CI: .ci/run must install the prometheus package");
@@ -335,11 +422,17 @@ fn a_real_prometheus_scrapes_and_sums_by_vm() {
         ),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let _prom = Child(
         std::process::Command::new("prometheus")
             .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
             .arg(format!("--web.listen-address={port}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -349,7 +442,10 @@ fn a_real_prometheus_scrapes_and_sums_by_vm() {
     // Wait for a successful scrape (the target is up) and then for our series.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let sums = loop {
-        assert!(std::time::Instant::now() < deadline, "Prometheus never scraped the endpoint");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus never scraped the endpoint"
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
         if TcpStream::connect(port).is_err() {
             continue;
@@ -361,17 +457,35 @@ fn a_real_prometheus_scrapes_and_sums_by_vm() {
         }
     };
     // The tree's per-VM aggregates, as PromQL sums them.
-    let vm = |name: &str| t.kvm.child(name).unwrap().lookup("exits").unwrap().read().to_string();
+    let vm = |name: &str| {
+        t.kvm
+            .child(name)
+            .unwrap()
+            .lookup("exits")
+            .unwrap()
+            .read()
+            .to_string()
+    };
     for r in &sums {
         let name = r["metric"]["vm"].as_str().unwrap();
-        assert_eq!(r["value"][1].as_str().unwrap(), vm(name), "sum by (vm) for {name}");
+        assert_eq!(
+            r["value"][1].as_str().unwrap(),
+            vm(name),
+            "sum by (vm) for {name}"
+        );
     }
     let total = query(port, "sum(kvm_vcpu_exits_total)");
-    assert_eq!(total["data"]["result"][0]["value"][1], t.kvm.lookup("exits").unwrap().read().to_string());
+    assert_eq!(
+        total["data"]["result"][0]["value"][1],
+        t.kvm.lookup("exits").unwrap().read().to_string()
+    );
     let secs = query(port, "kvm_vcpu_halt_wait_seconds_total{vcpu=\"vcpu1\"}");
     assert_eq!(secs["data"]["result"][0]["value"][1], "3");
     let pages = query(port, "kvm_vm_pages_bytes{vm=\"we\\\"ird\\\\vm\"}");
-    assert_eq!(pages["data"]["result"][0]["value"][1], "45056", "escaped label values round-trip");
+    assert_eq!(
+        pages["data"]["result"][0]["value"][1], "45056",
+        "escaped label values round-trip"
+    );
     // The scrape used OpenMetrics (Prometheus asks for it first) and parsed it cleanly.
     let (_, _, targets) = get(port, "/api/v1/targets", "");
     let v: serde_json::Value = serde_json::from_str(&targets).unwrap();
@@ -385,17 +499,30 @@ fn kvm_binary_stats_of_a_subtree() {
     let t = tree();
     let srv = start(&t, false);
     let mut s = TcpStream::connect(srv.addr()).unwrap();
-    s.write_all(b"GET /kvm-stats?path=kvm/1-2/vcpu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(
+        b"GET /kvm-stats?path=kvm/1-2/vcpu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let at = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     let head = String::from_utf8_lossy(&buf[..at]);
-    assert!(head.starts_with("HTTP/1.1 200") && head.contains("application/octet-stream"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("application/octet-stream"),
+        "{head}"
+    );
     let body = &buf[at..];
     let layout = statsfs::kvm_binary::parse_bytes(body).unwrap();
     assert_eq!(layout.id, "vcpu1");
     let names: Vec<&str> = layout.descs.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["exits", "halt_wait_ns", "tsc-offset"], "hidden values are left out");
-    assert_eq!(statsfs::kvm_binary::data_items(body, &layout), [101, 3_000_000_000, (-8i64) as u64]);
+    assert_eq!(
+        names,
+        ["exits", "halt_wait_ns", "tsc-offset"],
+        "hidden values are left out"
+    );
+    assert_eq!(
+        statsfs::kvm_binary::data_items(body, &layout),
+        [101, 3_000_000_000, (-8i64) as u64]
+    );
     assert_eq!(layout.descs[1].exponent, -9);
 }

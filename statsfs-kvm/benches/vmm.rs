@@ -15,7 +15,14 @@ use statsfs_kvm::{Options, Vmm};
 /// Exits per second over `window`, measured from the kernel's own exit counters so that
 /// "not counted" runs are measured the same way.
 fn exit_rate(count: bool, window: Duration) -> f64 {
-    let vmm = Vmm::start(Options { vms: 1, vcpus: 2, pace: None, count, simulate: false }).expect("VMM");
+    let vmm = Vmm::start(Options {
+        vms: 1,
+        vcpus: 2,
+        pace: None,
+        count,
+        simulate: false,
+    })
+    .expect("VMM");
     std::thread::sleep(Duration::from_millis(200));
     let exits = || vmm.top.lookup("exits").expect("kernel exits").read();
     let (e0, t0) = (exits(), Instant::now());
@@ -26,7 +33,9 @@ fn exit_rate(count: bool, window: Duration) -> f64 {
 }
 
 fn bench(c: &mut Criterion) {
-    if !std::path::Path::new("/dev/kvm").exists() || !std::path::Path::new("/sys/kernel/debug/kvm").exists() {
+    if !std::path::Path::new("/dev/kvm").exists()
+        || !std::path::Path::new("/sys/kernel/debug/kvm").exists()
+    {
         eprintln!("SKIPPED vmm bench: needs /dev/kvm and debugfs at /sys/kernel/debug");
         return;
     }
@@ -47,10 +56,20 @@ fn bench(c: &mut Criterion) {
     };
     let (m_on, m_off) = (median(&mut on.clone()), median(&mut off.clone()));
     eprintln!("exits/s counting off: {off:.0?} (median {m_off:.0})");
-    eprintln!("exits/s counting on:  {on:.0?} (median {m_on:.0}); on/off = {:.4}", m_on / m_off);
+    eprintln!(
+        "exits/s counting on:  {on:.0?} (median {m_on:.0}); on/off = {:.4}",
+        m_on / m_off
+    );
 
     // 2. 8 VMs x 8 vCPUs, parked so the numbers hold still.
-    let vmm = Vmm::start(Options { vms: 8, vcpus: 8, pace: Some(Duration::from_millis(5)), count: true, simulate: false }).expect("VMM");
+    let vmm = Vmm::start(Options {
+        vms: 8,
+        vcpus: 8,
+        pace: Some(Duration::from_millis(5)),
+        count: true,
+        simulate: false,
+    })
+    .expect("VMM");
     std::thread::sleep(Duration::from_millis(200));
     vmm.pause();
     let mut debugfs = Vec::new();
@@ -69,7 +88,11 @@ fn bench(c: &mut Criterion) {
             }
         }
     }
-    let imported_values: usize = vmm.vms.iter().map(|vm| vm.source.snapshot(WalkOptions::default()).groups.len()).sum();
+    let imported_values: usize = vmm
+        .vms
+        .iter()
+        .map(|vm| vm.source.snapshot(WalkOptions::default()).groups.len())
+        .sum();
     eprintln!("debugfs: {} readable files for the 8 VMs; import: 72 stats fds ({imported_values} groups at VM level)", debugfs.len());
     let mut g = c.benchmark_group("kernel_stats_8x8");
     g.sample_size(30).measurement_time(Duration::from_secs(5));
@@ -85,10 +108,23 @@ fn bench(c: &mut Criterion) {
         .vms
         .iter()
         .flat_map(|vm| std::iter::once(&vm.source).chain(vm.vcpus.iter().map(|(s, _)| s)))
-        .flat_map(|s| s.groups().into_iter().filter(|g| g.set.name().starts_with("kvm_") && g.kind == statsfs::GroupKind::Simple).map(move |g| (s.clone(), g.index)))
+        .flat_map(|s| {
+            s.groups()
+                .into_iter()
+                .filter(|g| {
+                    g.set.name().starts_with("kvm_") && g.kind == statsfs::GroupKind::Simple
+                })
+                .map(move |g| (s.clone(), g.index))
+        })
         .collect();
-    let values: usize = groups.iter().map(|(s, i)| s.groups()[*i].set.values().len()).sum();
-    eprintln!("import: {} stats fds, {values} values per full read", groups.len());
+    let values: usize = groups
+        .iter()
+        .map(|(s, i)| s.groups()[*i].set.values().len())
+        .sum();
+    eprintln!(
+        "import: {} stats fds, {values} values per full read",
+        groups.len()
+    );
     let mut buf = Vec::new();
     g.bench_function("import_all_kernel_groups", |b| {
         b.iter(|| {
@@ -99,7 +135,9 @@ fn bench(c: &mut Criterion) {
             std::hint::black_box(&buf);
         })
     });
-    g.bench_function("import_whole_tree_snapshot_with_aggregates", |b| b.iter(|| std::hint::black_box(vmm.top.snapshot(WalkOptions::default()))));
+    g.bench_function("import_whole_tree_snapshot_with_aggregates", |b| {
+        b.iter(|| std::hint::black_box(vmm.top.snapshot(WalkOptions::default())))
+    });
     g.finish();
     vmm.resume();
     vmm.stop();

@@ -29,7 +29,12 @@ impl KernelStats {
         while done < buf.len() {
             // SAFETY: the fd is owned; the buffer is valid for its remaining length.
             let n = unsafe {
-                libc::pread(self.fd.as_raw_fd(), buf[done..].as_mut_ptr().cast(), buf.len() - done, (off + done as u64) as i64)
+                libc::pread(
+                    self.fd.as_raw_fd(),
+                    buf[done..].as_mut_ptr().cast(),
+                    buf.len() - done,
+                    (off + done as u64) as i64,
+                )
             };
             if n < 0 {
                 return Err(io::Error::last_os_error());
@@ -63,13 +68,19 @@ pub fn open_stats(owner: RawFd) -> io::Result<(OwnedFd, Layout)> {
     let layout = binary::parse(&mut |off, buf| {
         // SAFETY: valid fd and buffer.
         let n = unsafe { libc::pread(raw, buf.as_mut_ptr().cast(), buf.len(), off as i64) };
-        if n as usize == buf.len() { Ok(()) } else { Err(io::Error::last_os_error()) }
+        if n as usize == buf.len() {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
     })?;
     Ok((fd, layout))
 }
 
 fn get(x: &(dyn Any + Send + Sync), offset: usize) -> u64 {
-    let Some(k) = x.downcast_ref::<KernelStats>() else { return 0 };
+    let Some(k) = x.downcast_ref::<KernelStats>() else {
+        return 0;
+    };
     let mut b = [0u8; 8];
     match k.pread(k.data_offset + offset as u64, &mut b) {
         Ok(()) => u64::from_ne_bytes(b),
@@ -78,7 +89,9 @@ fn get(x: &(dyn Any + Send + Sync), offset: usize) -> u64 {
 }
 
 fn read_all(x: &(dyn Any + Send + Sync), out: &mut [u64]) {
-    let Some(k) = x.downcast_ref::<KernelStats>() else { return };
+    let Some(k) = x.downcast_ref::<KernelStats>() else {
+        return;
+    };
     let Ok(data) = k.data() else { return };
     for (o, &off) in out.iter_mut().zip(k.offsets.iter()) {
         let at = off as usize;
@@ -107,12 +120,19 @@ pub fn value_desc(d: &Desc) -> Option<ValueDesc> {
         binary::unit::BOOLEAN => UnitKind::Boolean,
         _ => UnitKind::None,
     };
-    let base = if d.flags & binary::BASE_POW2 != 0 { Base::Pow2 } else { Base::Pow10 };
+    let base = if d.flags & binary::BASE_POW2 != 0 {
+        Base::Pow2
+    } else {
+        Base::Pow10
+    };
     // The binary fd cannot clear (no clear ioctl), so imported values are read-only.
     let access = Access::func(get, None, d.offset as usize);
     Some(
         ValueDesc::new(d.name.clone(), ValueType::U64, access)
-            .doc(format!("KVM statistic `{}` read from the kernel's binary stats fd.", d.name))
+            .doc(format!(
+                "KVM statistic `{}` read from the kernel's binary stats fd.",
+                d.name
+            ))
             .aggregation(Aggregation::Sum)
             .kind(kind)
             .unit(Unit::new(unit, base, d.exponent)),
@@ -129,14 +149,25 @@ pub struct Sets {
 impl Sets {
     /// The set for this layout (built and leaked the first time it is seen) and an instance
     /// reading `fd`.
-    pub fn instance(&self, kind: &str, fd: OwnedFd, layout: &Layout) -> (&'static ValueSet, KernelStats) {
+    pub fn instance(
+        &self,
+        kind: &str,
+        fd: OwnedFd,
+        layout: &Layout,
+    ) -> (&'static ValueSet, KernelStats) {
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        let found = known.iter().find(|(d, _, _)| *d == layout.descs).map(|(_, s, o)| (*s, o.clone()));
+        let found = known
+            .iter()
+            .find(|(d, _, _)| *d == layout.descs)
+            .map(|(_, s, o)| (*s, o.clone()));
         let (set, offsets) = match found {
             Some(x) => x,
             None => {
-                let imported: Vec<(&Desc, ValueDesc)> =
-                    layout.descs.iter().filter_map(|d| value_desc(d).map(|v| (d, v))).collect();
+                let imported: Vec<(&Desc, ValueDesc)> = layout
+                    .descs
+                    .iter()
+                    .filter_map(|d| value_desc(d).map(|v| (d, v)))
+                    .collect();
                 let offsets: Arc<[u32]> = imported.iter().map(|(d, _)| d.offset).collect();
                 let values = imported.into_iter().map(|(_, v)| v).collect();
                 let set = ValueSet::owned(

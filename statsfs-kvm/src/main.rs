@@ -73,7 +73,9 @@ fn main() -> std::process::ExitCode {
         println!("  filesystem: not mounted (--no-mount)");
         None
     } else {
-        let dir = args.mount.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("statsfs-kvm-{}", std::process::id())));
+        let dir = args.mount.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("statsfs-kvm-{}", std::process::id()))
+        });
         let _ = std::fs::create_dir_all(&dir);
         match statsfs_fuse::mount(&vmm.registry, &dir, statsfs_fuse::Options::default()) {
             Ok(m) => {
@@ -88,12 +90,18 @@ fn main() -> std::process::ExitCode {
         }
     };
 
-    let config = |addr| statsfs_http::Config { addr, prefix: "statsfs".into(), ..statsfs_http::Config::default() };
-    let server = statsfs_http::Server::start(&vmm.registry, config(args.http))
-        .or_else(|e| {
-            println!("  http: {} is not available ({e}); using a free port", args.http);
-            statsfs_http::Server::start(&vmm.registry, config(SocketAddr::from(([127, 0, 0, 1], 0))))
-        });
+    let config = |addr| statsfs_http::Config {
+        addr,
+        prefix: "statsfs".into(),
+        ..statsfs_http::Config::default()
+    };
+    let server = statsfs_http::Server::start(&vmm.registry, config(args.http)).or_else(|e| {
+        println!(
+            "  http: {} is not available ({e}); using a free port",
+            args.http
+        );
+        statsfs_http::Server::start(&vmm.registry, config(SocketAddr::from(([127, 0, 0, 1], 0))))
+    });
     match &server {
         Ok(s) => {
             let a = s.addr();
@@ -120,6 +128,9 @@ fn main() -> std::process::ExitCode {
     drop(server);
     drop(mount);
     vmm.stop();
-    println!("statsfs-kvm: stopped after {:.1} s; {exits} exits handled", start.elapsed().as_secs_f64());
+    println!(
+        "statsfs-kvm: stopped after {:.1} s; {exits} exits handled",
+        start.elapsed().as_secs_f64()
+    );
     std::process::ExitCode::SUCCESS
 }

@@ -27,7 +27,8 @@ pub type Sample = BTreeMap<String, f64>;
 pub fn sample(input: &Input) -> Result<Sample, String> {
     match input {
         Input::Mount(dir) => {
-            let text = std::fs::read_to_string(dir.join(statsfs_fuse::BULK_FILE)).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let text = std::fs::read_to_string(dir.join(statsfs_fuse::BULK_FILE))
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
             Ok(text
                 .lines()
                 .filter_map(|l| {
@@ -43,7 +44,9 @@ pub fn sample(input: &Input) -> Result<Sample, String> {
                 .map_err(|e| e.to_string())?;
             let mut body = String::new();
             s.read_to_string(&mut body).map_err(|e| e.to_string())?;
-            let (head, body) = body.split_once("\r\n\r\n").ok_or("malformed HTTP response")?;
+            let (head, body) = body
+                .split_once("\r\n\r\n")
+                .ok_or("malformed HTTP response")?;
             if !head.starts_with("HTTP/1.1 200") {
                 return Err(head.lines().next().unwrap_or("").to_owned());
             }
@@ -58,13 +61,18 @@ pub fn sample(input: &Input) -> Result<Sample, String> {
         }
         Input::Binary(path) => {
             let file = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let layout = binary::parse_bytes(&file).map_err(|e| format!("{}: {e}", path.display()))?;
+            let layout =
+                binary::parse_bytes(&file).map_err(|e| format!("{}: {e}", path.display()))?;
             let items = binary::data_items(&file, &layout);
             Ok(layout
                 .descs
                 .iter()
                 .filter(|d| d.size == 1)
-                .filter_map(|d| items.get(d.offset as usize / 8).map(|&v| (d.name.clone(), v as f64)))
+                .filter_map(|d| {
+                    items
+                        .get(d.offset as usize / 8)
+                        .map(|&v| (d.name.clone(), v as f64))
+                })
                 .collect())
         }
     }
@@ -72,7 +80,12 @@ pub fn sample(input: &Input) -> Result<Sample, String> {
 
 /// Rows of (name, value, rate per second), filtered and sorted by rate (highest first),
 /// then name.
-pub fn rows(before: &Sample, after: &Sample, seconds: f64, filter: Option<&regex_lite::Regex>) -> Vec<(String, f64, f64)> {
+pub fn rows(
+    before: &Sample,
+    after: &Sample,
+    seconds: f64,
+    filter: Option<&regex_lite::Regex>,
+) -> Vec<(String, f64, f64)> {
     let mut rows: Vec<(String, f64, f64)> = after
         .iter()
         .filter(|(k, _)| filter.is_none_or(|f| f.is_match(k)))
@@ -89,12 +102,21 @@ pub fn rows(before: &Sample, after: &Sample, seconds: f64, filter: Option<&regex
 }
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.3}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// The table, `limit` rows at most.
 pub fn render(rows: &[(String, f64, f64)], limit: usize) -> String {
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).clamp(4, 80);
+    let width = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 80);
     let mut out = format!("{:<width$} {:>16} {:>12}\n", "NAME", "VALUE", "RATE/s");
     for (name, v, r) in rows.iter().take(limit) {
         out.push_str(&format!("{name:<width$} {:>16} {:>12}\n", num(*v), num(*r)));

@@ -30,7 +30,9 @@ pub struct HostStats {
 /// The guest, loaded at 0x1000 and entered in real mode:
 /// `mov dx, 0x3f8; l: out dx, al; in al, dx; mov [0x8000], al; hlt; jmp l`.
 /// 0x8000 lies outside the memory slot, so the store is an MMIO exit.
-const GUEST: [u8; 11] = [0xba, 0xf8, 0x03, 0xee, 0xec, 0xa2, 0x00, 0x80, 0xf4, 0xeb, 0xf8];
+const GUEST: [u8; 11] = [
+    0xba, 0xf8, 0x03, 0xee, 0xec, 0xa2, 0x00, 0x80, 0xf4, 0xeb, 0xf8,
+];
 const MEM_SIZE: usize = 0x4000;
 
 /// VMM settings.
@@ -50,7 +52,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { vms: 2, vcpus: 2, pace: Some(Duration::from_millis(1)), count: true, simulate: false }
+        Options {
+            vms: 2,
+            vcpus: 2,
+            pace: Some(Duration::from_millis(1)),
+            count: true,
+            simulate: false,
+        }
     }
 }
 
@@ -116,7 +124,13 @@ pub struct Vmm {
     threads: Vec<JoinHandle<()>>,
 }
 
-fn vcpu_loop(mut vcpu: VcpuFd, st: Instance<VmmVcpuStats>, opts: Options, stop: Arc<AtomicBool>, pause: Arc<Pause>) {
+fn vcpu_loop(
+    mut vcpu: VcpuFd,
+    st: Instance<VmmVcpuStats>,
+    opts: Options,
+    stop: Arc<AtomicBool>,
+    pause: Arc<Pause>,
+) {
     while !stop.load(Relaxed) {
         park(&pause, &stop);
         let t = Clock::now();
@@ -125,29 +139,41 @@ fn vcpu_loop(mut vcpu: VcpuFd, st: Instance<VmmVcpuStats>, opts: Options, stop: 
         let count = opts.count;
         let reason: u32 = match exit {
             Ok(VcpuExit::IoOut(..)) => {
-                if count { st.vmm_io_out.inc() }
+                if count {
+                    st.vmm_io_out.inc()
+                }
                 2
             }
             Ok(VcpuExit::IoIn(_, data)) => {
                 data.fill(0x2a);
-                if count { st.vmm_io_in.inc() }
+                if count {
+                    st.vmm_io_in.inc()
+                }
                 2
             }
             Ok(VcpuExit::MmioWrite(..)) => {
-                if count { st.vmm_mmio_write.inc() }
+                if count {
+                    st.vmm_mmio_write.inc()
+                }
                 6
             }
             Ok(VcpuExit::MmioRead(_, data)) => {
                 data.fill(0);
-                if count { st.vmm_mmio_read.inc() }
+                if count {
+                    st.vmm_mmio_read.inc()
+                }
                 6
             }
             Ok(VcpuExit::Hlt) => {
-                if count { st.vmm_hlt.inc() }
+                if count {
+                    st.vmm_hlt.inc()
+                }
                 if let Some(p) = opts.pace {
                     std::thread::sleep(p);
                 }
-                if count { st.vmm_wakeups.inc() }
+                if count {
+                    st.vmm_wakeups.inc()
+                }
                 5
             }
             Ok(VcpuExit::Shutdown) => 8,
@@ -170,7 +196,12 @@ fn vcpu_loop(mut vcpu: VcpuFd, st: Instance<VmmVcpuStats>, opts: Options, stop: 
 fn sim_loop(st: Instance<VmmVcpuStats>, opts: Options, stop: Arc<AtomicBool>, pause: Arc<Pause>) {
     while !stop.load(Relaxed) {
         park(&pause, &stop);
-        for (c, reason) in [(&st.vmm_io_out, 2), (&st.vmm_io_in, 2), (&st.vmm_mmio_write, 6), (&st.vmm_hlt, 5)] {
+        for (c, reason) in [
+            (&st.vmm_io_out, 2),
+            (&st.vmm_io_in, 2),
+            (&st.vmm_mmio_write, 6),
+            (&st.vmm_hlt, 5),
+        ] {
             c.inc();
             st.vmm_exits.inc();
             st.vmm_run_ns.add(7_000);
@@ -197,13 +228,22 @@ fn park(pause: &Pause, stop: &AtomicBool) {
 fn guest_memory() -> std::io::Result<usize> {
     // SAFETY: anonymous private mapping; checked for failure below.
     let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), MEM_SIZE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE, -1, 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            MEM_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_ANONYMOUS | libc::MAP_PRIVATE | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
     };
     if p == libc::MAP_FAILED {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: the mapping is MEM_SIZE bytes; the code fits at 0x1000.
-    unsafe { std::ptr::copy_nonoverlapping(GUEST.as_ptr(), (p as *mut u8).add(0x1000), GUEST.len()) };
+    unsafe {
+        std::ptr::copy_nonoverlapping(GUEST.as_ptr(), (p as *mut u8).add(0x1000), GUEST.len())
+    };
     Ok(p as usize)
 }
 
@@ -213,7 +253,11 @@ fn real_vcpu(vm: &VmFd, id: u64) -> std::io::Result<VcpuFd> {
     sregs.cs.base = 0;
     sregs.cs.selector = 0;
     vcpu.set_sregs(&sregs)?;
-    let regs = kvm_bindings::kvm_regs { rip: 0x1000, rflags: 2, ..Default::default() };
+    let regs = kvm_bindings::kvm_regs {
+        rip: 0x1000,
+        rflags: 2,
+        ..Default::default()
+    };
     vcpu.set_regs(&regs)?;
     Ok(vcpu)
 }
@@ -274,7 +318,9 @@ impl Vmm {
             if let Some(vm) = &fd {
                 if let Ok((sfd, layout)) = open_stats(vm.as_raw_fd()) {
                     let (set, inst) = sets.instance("vm", sfd, &layout);
-                    source.add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false).map_err(io)?;
+                    source
+                        .add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false)
+                        .map_err(io)?;
                     if !kernel_aggregates_added {
                         top.add_aggregate(set).map_err(io)?;
                     }
@@ -296,12 +342,21 @@ impl Vmm {
                         vcpu_fds.push(vcpu.as_raw_fd());
                         if let Ok((sfd, layout)) = open_stats(vcpu.as_raw_fd()) {
                             let (set, inst) = sets.instance("vcpu", sfd, &layout);
-                            vs.add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false).map_err(io)?;
+                            vs.add_values(
+                                set,
+                                Some(ErasedInstance::from_arc(Arc::new(inst))),
+                                false,
+                            )
+                            .map_err(io)?;
                             kernel_vcpu_set = Some(set);
                         }
-                        std::thread::Builder::new().name(format!("vcpu{n}")).spawn(move || vcpu_loop(vcpu, t_st, o, s, p))?
+                        std::thread::Builder::new()
+                            .name(format!("vcpu{n}"))
+                            .spawn(move || vcpu_loop(vcpu, t_st, o, s, p))?
                     }
-                    None => std::thread::Builder::new().name(format!("vcpu{n}")).spawn(move || sim_loop(t_st, o, s, p))?,
+                    None => std::thread::Builder::new()
+                        .name(format!("vcpu{n}"))
+                        .spawn(move || sim_loop(t_st, o, s, p))?,
                 };
                 host.vmm_vcpu_threads.inc();
                 threads.push(handle);
@@ -317,10 +372,27 @@ impl Vmm {
             }
             top.add_child(&source).map_err(io)?;
             host.vmm_vms.add(1);
-            vms.push(Vm { source, stats, vcpus, fd, vcpu_fds, mem });
+            vms.push(Vm {
+                source,
+                stats,
+                vcpus,
+                fd,
+                vcpu_fds,
+                mem,
+            });
         }
         registry.register(&top).map_err(io)?;
-        Ok(Vmm { registry, top, vms, host, simulated, kernel_stats, stop, pause, threads })
+        Ok(Vmm {
+            registry,
+            top,
+            vms,
+            host,
+            simulated,
+            kernel_stats,
+            stop,
+            pause,
+            threads,
+        })
     }
 
     /// Parks every vCPU thread between two runs (no vCPU is in KVM_RUN afterwards).
@@ -329,7 +401,11 @@ impl Vmm {
         s.0 = true;
         let want = self.threads.len();
         while s.1 < want {
-            let (g, _) = self.pause.cv.wait_timeout(s, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner());
+            let (g, _) = self
+                .pause
+                .cv
+                .wait_timeout(s, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner());
             s = g;
         }
     }

@@ -17,8 +17,16 @@ struct Cpu {
 }
 
 fn top(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_statsfs")).arg("top").args(args).output().unwrap();
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    let o = Command::new(env!("CARGO_BIN_EXE_statsfs"))
+        .arg("top")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn tree() -> (Registry, Vec<Instance<Cpu>>) {
@@ -42,31 +50,94 @@ fn tree() -> (Registry, Vec<Instance<Cpu>>) {
 #[test]
 fn batch_from_a_binary_stats_file_is_exact() {
     let descs = vec![
-        Desc { flags: stat_type::CUMULATIVE, exponent: 0, size: 1, offset: 0, bucket_size: 0, name: "exits".into() },
-        Desc { flags: stat_type::INSTANT, exponent: 0, size: 1, offset: 8, bucket_size: 0, name: "blocking".into() },
-        Desc { flags: stat_type::LOG_HIST, exponent: -9, size: 2, offset: 16, bucket_size: 0, name: "wait_hist".into() },
+        Desc {
+            flags: stat_type::CUMULATIVE,
+            exponent: 0,
+            size: 1,
+            offset: 0,
+            bucket_size: 0,
+            name: "exits".into(),
+        },
+        Desc {
+            flags: stat_type::INSTANT,
+            exponent: 0,
+            size: 1,
+            offset: 8,
+            bucket_size: 0,
+            name: "blocking".into(),
+        },
+        Desc {
+            flags: stat_type::LOG_HIST,
+            exponent: -9,
+            size: 2,
+            offset: 16,
+            bucket_size: 0,
+            name: "wait_hist".into(),
+        },
     ];
     let path = std::env::temp_dir().join(format!("statsfs-top-{}.bin", std::process::id()));
-    std::fs::write(&path, binary::encode("kvm-1/vcpu-0", &descs, &[1234, 1, 5, 6])).unwrap();
-    let (ok, out, err) = top(&["--binary", path.to_str().unwrap(), "--once", "--interval", "0"]);
+    std::fs::write(
+        &path,
+        binary::encode("kvm-1/vcpu-0", &descs, &[1234, 1, 5, 6]),
+    )
+    .unwrap();
+    let (ok, out, err) = top(&[
+        "--binary",
+        path.to_str().unwrap(),
+        "--once",
+        "--interval",
+        "0",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(out, "NAME                VALUE       RATE/s\nblocking                1            0\nexits                1234            0\n");
-    let (ok, out, _) = top(&["--binary", path.to_str().unwrap(), "--once", "--interval", "0", "--filter", "^ex"]);
+    let (ok, out, _) = top(&[
+        "--binary",
+        path.to_str().unwrap(),
+        "--once",
+        "--interval",
+        "0",
+        "--filter",
+        "^ex",
+    ]);
     assert!(ok);
-    assert_eq!(out, "NAME             VALUE       RATE/s\nexits             1234            0\n");
+    assert_eq!(
+        out,
+        "NAME             VALUE       RATE/s\nexits             1234            0\n"
+    );
     let (ok, _, err) = top(&["--binary", "/nonexistent", "--once"]);
-    assert!(!ok && err.starts_with("statsfs top: /nonexistent:"), "{err}");
-    let (ok, _, err) = top(&["--binary", path.to_str().unwrap(), "--once", "--filter", "("]);
+    assert!(
+        !ok && err.starts_with("statsfs top: /nonexistent:"),
+        "{err}"
+    );
+    let (ok, _, err) = top(&[
+        "--binary",
+        path.to_str().unwrap(),
+        "--once",
+        "--filter",
+        "(",
+    ]);
     assert!(!ok && err.starts_with("statsfs top: bad --filter"), "{err}");
 }
 
 #[test]
 fn batch_from_http_is_exact_and_rates_are_per_second() {
     let (reg, keep) = tree();
-    let config = statsfs_http::Config { addr: "127.0.0.1:0".parse().unwrap(), prefix: "t".into(), ..Default::default() };
+    let config = statsfs_http::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        prefix: "t".into(),
+        ..Default::default()
+    };
     let srv = statsfs_http::Server::start(&reg, config).unwrap();
     let addr = srv.addr().to_string();
-    let (ok, out, err) = top(&["--http", &addr, "--once", "--interval", "0", "--filter", "exits"]);
+    let (ok, out, err) = top(&[
+        "--http",
+        &addr,
+        "--once",
+        "--interval",
+        "0",
+        "--filter",
+        "exits",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(
         out,
@@ -83,13 +154,24 @@ fn batch_from_http_is_exact_and_rates_are_per_second() {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let r = top(&["--http", &addr, "--once", "--interval", "1", "--filter", "halts"]);
+        let r = top(&[
+            "--http",
+            &addr,
+            "--once",
+            "--interval",
+            "1",
+            "--filter",
+            "halts",
+        ]);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         r.1
     });
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
-    assert!(lines[1].starts_with("t_cpu_halts_total{cpu=\"cpu1\"}"), "sorted by rate: {out}");
+    assert!(
+        lines[1].starts_with("t_cpu_halts_total{cpu=\"cpu1\"}"),
+        "sorted by rate: {out}"
+    );
     let rate: f64 = lines[1].split_whitespace().last().unwrap().parse().unwrap();
     assert!((700.0..=1300.0).contains(&rate), "about 1000/s: {rate}");
     assert!(lines[2].ends_with(" 0"), "{out}");
@@ -107,7 +189,13 @@ fn batch_from_a_mount_is_exact() {
             return eprintln!("SKIPPED: no FUSE: {e}");
         }
     };
-    let (ok, out, err) = top(&["--mount", dir.to_str().unwrap(), "--once", "--interval", "0"]);
+    let (ok, out, err) = top(&[
+        "--mount",
+        dir.to_str().unwrap(),
+        "--once",
+        "--interval",
+        "0",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(
         out,
@@ -123,12 +211,32 @@ fn live_mode_under_tmux() {
         return eprintln!("SKIPPED: tmux not installed");
     }
     let (reg, keep) = tree();
-    let config = statsfs_http::Config { addr: "127.0.0.1:0".parse().unwrap(), prefix: "t".into(), ..Default::default() };
+    let config = statsfs_http::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        prefix: "t".into(),
+        ..Default::default()
+    };
     let srv = statsfs_http::Server::start(&reg, config).unwrap();
     let session = format!("statsfs-top-{}", std::process::id());
-    let cmd = format!("{} top --http {} --interval 0.3", env!("CARGO_BIN_EXE_statsfs"), srv.addr());
+    let cmd = format!(
+        "{} top --http {} --interval 0.3",
+        env!("CARGO_BIN_EXE_statsfs"),
+        srv.addr()
+    );
     let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
-    assert!(tmux(&["new-session", "-d", "-s", &session, "-x", "120", "-y", "30", &cmd]).status.success());
+    assert!(tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "30",
+        &cmd
+    ])
+    .status
+    .success());
     let stop = std::sync::atomic::AtomicBool::new(false);
     let screen = std::thread::scope(|s| {
         s.spawn(|| {
@@ -146,10 +254,16 @@ fn live_mode_under_tmux() {
     std::thread::sleep(Duration::from_millis(300));
     let _ = tmux(&["kill-session", "-t", &session]);
     let lines: Vec<&str> = screen.lines().collect();
-    assert!(lines[0].starts_with(" statsfs top: 4 values, every 0.3 s (Ctrl-C to quit)"), "{screen}");
+    assert!(
+        lines[0].starts_with(" statsfs top: 4 values, every 0.3 s (Ctrl-C to quit)"),
+        "{screen}"
+    );
     assert!(lines[1].starts_with("NAME"), "{screen}");
     // The busy counter is first, with a rate near 1000/s.
-    assert!(lines[2].starts_with("t_cpu_exits_total{cpu=\"cpu0\"}"), "{screen}");
+    assert!(
+        lines[2].starts_with("t_cpu_exits_total{cpu=\"cpu0\"}"),
+        "{screen}"
+    );
     let rate: f64 = lines[2].split_whitespace().last().unwrap().parse().unwrap();
     assert!(rate > 300.0, "{screen}");
 }

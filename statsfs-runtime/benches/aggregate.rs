@@ -45,7 +45,11 @@ fn build(n: usize) -> (Source, Vec<Instance<Wide>>) {
         let v = Source::new(&format!("{vm}-1")).unwrap();
         for c in 0..8 {
             let s = Source::new(&format!("vcpu{c}")).unwrap();
-            let i = Instance::new(Wide { before: [0; 17], x: Counter::new((vm * 8 + c) as u64), after: [0; 46] });
+            let i = Instance::new(Wide {
+                before: [0; 17],
+                x: Counter::new((vm * 8 + c) as u64),
+                after: [0; 46],
+            });
             s.add_values(&WIDE, Some(i.erase()), false).unwrap();
             v.add_child(&s).unwrap();
             insts.push(i);
@@ -77,13 +81,17 @@ fn bench(c: &mut Criterion) {
         });
         // The first read after the subtree changed rebuilds the flat list.
         let probe = Source::new("probe").unwrap();
-        g.bench_with_input(BenchmarkId::new("statsfs_read_after_change", n), &n, |b, _| {
-            b.iter(|| {
-                kvm.add_child(&probe).unwrap();
-                kvm.remove_child(&probe);
-                black_box(&v).read()
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("statsfs_read_after_change", n),
+            &n,
+            |b, _| {
+                b.iter(|| {
+                    kvm.add_child(&probe).unwrap();
+                    kvm.remove_child(&probe);
+                    black_box(&v).read()
+                })
+            },
+        );
     }
     g.finish();
 }

@@ -118,16 +118,24 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("inc_1thread");
     let raw_ref = &raw_c;
-    g.bench_function("raw_atomic_fetch_add", |b| b.iter_custom(|n| timed(n, &raw_c, raw)));
-    g.bench_function("statsfs_counter", |b| b.iter_custom(|n| timed(n, &inst.hits, ours)));
-    g.bench_function("prometheus_client_counter", |b| b.iter_custom(|n| timed(n, &prom_c, prom)));
+    g.bench_function("raw_atomic_fetch_add", |b| {
+        b.iter_custom(|n| timed(n, &raw_c, raw))
+    });
+    g.bench_function("statsfs_counter", |b| {
+        b.iter_custom(|n| timed(n, &inst.hits, ours))
+    });
+    g.bench_function("prometheus_client_counter", |b| {
+        b.iter_custom(|n| timed(n, &prom_c, prom))
+    });
     g.bench_function("raw_atomic_plus_pointer_load", |b| {
         b.iter_custom(|n| timed(n, &raw_ref, raw_via_pointer))
     });
     g.finish();
 
     let mut g = c.benchmark_group("inc_2threads_shared");
-    g.bench_function("raw_atomic_fetch_add", |b| b.iter_custom(|n| two(n, &raw_c, &raw_c, raw)));
+    g.bench_function("raw_atomic_fetch_add", |b| {
+        b.iter_custom(|n| two(n, &raw_c, &raw_c, raw))
+    });
     g.bench_function("statsfs_counter", |b| {
         b.iter_custom(|n| two(n, &inst.hits, &inst.hits, ours))
     });
@@ -141,8 +149,13 @@ fn bench(c: &mut Criterion) {
     // 64-byte line (the allocator hands such pairs out all the time); `Instance` never does.
     let line = |c: &Counter| c as *const Counter as usize / 64;
     let (aa, ab) = adjacent(|| Arc::new(Small::default()), |a| line(&a.hits));
-    let (pa, pb) = adjacent(PromCounter::<u64>::default, |p| p.inner() as *const AtomicU64 as usize / 64);
-    let (ia, ib) = (Instance::new(Small::default()), Instance::new(Small::default()));
+    let (pa, pb) = adjacent(PromCounter::<u64>::default, |p| {
+        p.inner() as *const AtomicU64 as usize / 64
+    });
+    let (ia, ib) = (
+        Instance::new(Small::default()),
+        Instance::new(Small::default()),
+    );
     assert_ne!(line(&ia.hits), line(&ib.hits));
     eprintln!(
         "separate instances: Instance counters {} B apart; the Arc pair {} B; prometheus pair {} B",
@@ -151,11 +164,15 @@ fn bench(c: &mut Criterion) {
         (pa.inner() as *const AtomicU64 as usize).abs_diff(pb.inner() as *const AtomicU64 as usize),
     );
     let mut g = c.benchmark_group("inc_2threads_separate_instances");
-    g.bench_function("statsfs_instance", |b| b.iter_custom(|n| two(n, &ia.hits, &ib.hits, ours)));
+    g.bench_function("statsfs_instance", |b| {
+        b.iter_custom(|n| two(n, &ia.hits, &ib.hits, ours))
+    });
     g.bench_function("plain_arc_pair_sharing_a_line", |b| {
         b.iter_custom(|n| two(n, &aa.hits, &ab.hits, ours))
     });
-    g.bench_function("prometheus_client_pair_sharing_a_line", |b| b.iter_custom(|n| two(n, &pa, &pb, prom)));
+    g.bench_function("prometheus_client_pair_sharing_a_line", |b| {
+        b.iter_custom(|n| two(n, &pa, &pb, prom))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("inc_single_writer");
@@ -168,7 +185,9 @@ fn bench(c: &mut Criterion) {
             t.elapsed()
         })
     });
-    g.bench_function("statsfs_local_counter", |b| b.iter_custom(|n| timed(n, &lc, local)));
+    g.bench_function("statsfs_local_counter", |b| {
+        b.iter_custom(|n| timed(n, &lc, local))
+    });
     g.finish();
 }
 

@@ -61,11 +61,26 @@ fn main() {
     let after_read = live();
 
     let per = |a: isize, b: isize| (b - a) as f64 / N as f64;
-    println!("bytes per source (Source::new, 9-byte name):  {:.1}", per(before, after_sources));
-    println!("bytes per source attached (parent's child list): {:.1}", per(after_sources, after_attach));
-    println!("bytes per simple group:                      {:.1}", per(after_attach, after_groups));
-    println!("bytes per aggregate group (one, before reads): {}", after_agg - after_groups);
-    println!("aggregate cache after first read, per instance: {:.1}", per(after_agg, after_read));
+    println!(
+        "bytes per source (Source::new, 9-byte name):  {:.1}",
+        per(before, after_sources)
+    );
+    println!(
+        "bytes per source attached (parent's child list): {:.1}",
+        per(after_sources, after_attach)
+    );
+    println!(
+        "bytes per simple group:                      {:.1}",
+        per(after_attach, after_groups)
+    );
+    println!(
+        "bytes per aggregate group (one, before reads): {}",
+        after_agg - after_groups
+    );
+    println!(
+        "aggregate cache after first read, per instance: {:.1}",
+        per(after_agg, after_read)
+    );
     let before = live();
     let one = Instance::new(Stats::default());
     println!(

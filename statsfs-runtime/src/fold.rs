@@ -113,7 +113,9 @@ impl Flat {
             let column = matrix.iter().skip(i).step_by(n.max(1)).copied();
             let v = fold_iter(desc.aggregation, desc.ty.is_signed(), column);
             let kept = if is_retained(desc) {
-                self.retained.iter().fold(0u64, |a, r| a.wrapping_add(r.slots[i].load(Relaxed)))
+                self.retained
+                    .iter()
+                    .fold(0u64, |a, r| a.wrapping_add(r.slots[i].load(Relaxed)))
             } else {
                 0
             };

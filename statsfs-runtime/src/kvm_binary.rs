@@ -93,7 +93,10 @@ pub fn parse(read_at: &mut dyn FnMut(u64, &mut [u8]) -> io::Result<()>) -> io::R
     let desc_offset = u32_at(&h, 16)? as u64;
     let data_offset = u32_at(&h, 20)? as u64;
     if name_size == 0 || name_size > 4096 || num_desc > 65536 {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "implausible stats header"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "implausible stats header",
+        ));
     }
     let mut id = vec![0u8; name_size];
     read_at(id_offset, &mut id)?;
@@ -139,7 +142,14 @@ pub fn encode(id: &str, descs: &[Desc], data: &[u64]) -> Vec<u8> {
     let desc_offset = HEADER_SIZE + NAME_SIZE;
     let data_offset = desc_offset + descs.len() * (16 + NAME_SIZE);
     let mut out = Vec::with_capacity(data_offset + data.len() * 8);
-    for v in [0u32, NAME_SIZE as u32, descs.len() as u32, HEADER_SIZE as u32, desc_offset as u32, data_offset as u32] {
+    for v in [
+        0u32,
+        NAME_SIZE as u32,
+        descs.len() as u32,
+        HEADER_SIZE as u32,
+        desc_offset as u32,
+        data_offset as u32,
+    ] {
         out.extend_from_slice(&v.to_ne_bytes());
     }
     let name = |s: &str, out: &mut Vec<u8>| {
@@ -188,7 +198,12 @@ pub fn flags_of(desc: &crate::ValueDesc) -> u32 {
         UnitKind::Cycles => unit::CYCLES,
         UnitKind::Boolean => unit::BOOLEAN,
     };
-    t | u | if desc.unit.base == Base::Pow2 { BASE_POW2 } else { 0 }
+    t | u
+        | if desc.unit.base == Base::Pow2 {
+            BASE_POW2
+        } else {
+            0
+        }
 }
 
 /// The values of `source`'s own visible groups (simple and aggregate, as its directory shows

@@ -16,7 +16,10 @@ pub fn metric_name(prefix: &str, set: &str, value: &str, kind: Kind, unit: UnitK
         if !name.is_empty() {
             name.push('_');
         }
-        name.extend(part.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }));
+        name.extend(
+            part.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+        );
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
@@ -53,11 +56,29 @@ mod tests {
     #[test]
     fn metric_names() {
         let n = |v, k, u| metric_name("kvm", "vcpu", v, k, u);
-        assert_eq!(n("exits", Kind::Cumulative, UnitKind::None), "kvm_vcpu_exits_total");
-        assert_eq!(n("halt_wait_ns", Kind::Cumulative, UnitKind::Seconds), "kvm_vcpu_halt_wait_seconds_total");
-        assert_eq!(n("pages_4k", Kind::Instant, UnitKind::None), "kvm_vcpu_pages_4k");
-        assert_eq!(n("tsc-offset", Kind::Peak, UnitKind::Cycles), "kvm_vcpu_tsc_offset_cycles");
-        assert_eq!(n("rx_bytes", Kind::Cumulative, UnitKind::Bytes), "kvm_vcpu_rx_bytes_total");
-        assert_eq!(metric_name("", "9p", "x", Kind::Instant, UnitKind::Boolean), "_9p_x");
+        assert_eq!(
+            n("exits", Kind::Cumulative, UnitKind::None),
+            "kvm_vcpu_exits_total"
+        );
+        assert_eq!(
+            n("halt_wait_ns", Kind::Cumulative, UnitKind::Seconds),
+            "kvm_vcpu_halt_wait_seconds_total"
+        );
+        assert_eq!(
+            n("pages_4k", Kind::Instant, UnitKind::None),
+            "kvm_vcpu_pages_4k"
+        );
+        assert_eq!(
+            n("tsc-offset", Kind::Peak, UnitKind::Cycles),
+            "kvm_vcpu_tsc_offset_cycles"
+        );
+        assert_eq!(
+            n("rx_bytes", Kind::Cumulative, UnitKind::Bytes),
+            "kvm_vcpu_rx_bytes_total"
+        );
+        assert_eq!(
+            metric_name("", "9p", "x", Kind::Instant, UnitKind::Boolean),
+            "_9p_x"
+        );
     }
 }

@@ -1,10 +1,7 @@
 //! Reading and clearing one value of one instance: the only code that touches instance
 //! memory.
 
-use std::sync::atomic::{
-    AtomicU16, AtomicU32, AtomicU64, AtomicU8,
-    Ordering::Relaxed,
-};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 
 use crate::desc::{AccessKind, ValueDesc, ValueType};
 use crate::instance::ErasedInstance;

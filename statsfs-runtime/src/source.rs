@@ -9,7 +9,9 @@
 //! read that starts after a change returns sees it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{
+    Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 use std::{fmt, mem};
 
 use crate::error::{Error, Result};
@@ -314,7 +316,11 @@ impl Source {
 
     /// Adds the simple values of an instance held in a plain `Arc`.
     pub fn add_arc<T: StatsSource>(&self, instance: &Arc<T>) -> Result<()> {
-        self.add_values(T::value_set(), Some(ErasedInstance::from_arc(instance.clone())), false)
+        self.add_values(
+            T::value_set(),
+            Some(ErasedInstance::from_arc(instance.clone())),
+            false,
+        )
     }
 
     /// Adds aggregates of `set` over this subtree.
@@ -432,7 +438,11 @@ impl Source {
     /// The children that have directories.
     pub fn visible_children(&self) -> Vec<Source> {
         let st = self.0.read();
-        st.children.iter().filter(|c| !c.is_hidden()).cloned().collect()
+        st.children
+            .iter()
+            .filter(|c| !c.is_hidden())
+            .cloned()
+            .collect()
     }
 
     /// The visible child called `name`.

@@ -93,7 +93,11 @@ impl ValueRef {
     /// The value as a 64-bit carrier: the instance's field for a simple value, the fold over
     /// the subtree for an aggregate, 0 when dead.
     pub fn read(&self) -> u64 {
-        self.resolve(|i| read::read(self.desc(), i), |f| f.fold(self.set, self.index as usize), 0)
+        self.resolve(
+            |i| read::read(self.desc(), i),
+            |f| f.fold(self.set, self.index as usize),
+            0,
+        )
     }
 
     /// Runs `simple` on the instance of a simple value (under the source's read lock) or

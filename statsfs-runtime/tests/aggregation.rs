@@ -24,7 +24,10 @@ fn worked_example_u8_avg_127_255_is_191() {
 
 #[test]
 fn worked_example_i32_min_over_min_and_32767() {
-    let (p, _i) = agg_parent(vec![I32Stat { v: i32::MIN.into() }, I32Stat { v: 32767.into() }]);
+    let (p, _i) = agg_parent(vec![
+        I32Stat { v: i32::MIN.into() },
+        I32Stat { v: 32767.into() },
+    ]);
     assert_eq!(val(&p, "min"), 0xFFFF_FFFF_8000_0000);
     assert_eq!(text(&p, "min"), "-2147483648\n");
     assert_eq!(text(&p, "max"), "32767\n");
@@ -32,7 +35,10 @@ fn worked_example_i32_min_over_min_and_32767() {
 
 #[test]
 fn worked_example_bool_count_zero() {
-    let (p, _i) = agg_parent(vec![BoolStat { v: true.into() }, BoolStat { v: false.into() }]);
+    let (p, _i) = agg_parent(vec![
+        BoolStat { v: true.into() },
+        BoolStat { v: false.into() },
+    ]);
     assert_eq!(val(&p, "count_zero"), 1);
     assert_eq!(val(&p, "sum"), 1);
     assert_eq!(val(&p, "min"), 0);
@@ -76,9 +82,17 @@ fn unsigned_text_of_a_sign_extended_carrier_is_the_big_number() {
 
 #[test]
 fn sum_wraps_modulo_2_pow_64() {
-    let (p, _i) = agg_parent(vec![U64Stat { v: (u64::MAX - 1).into() }, U64Stat { v: 5.into() }]);
+    let (p, _i) = agg_parent(vec![
+        U64Stat {
+            v: (u64::MAX - 1).into(),
+        },
+        U64Stat { v: 5.into() },
+    ]);
     assert_eq!(val(&p, "sum"), 3);
-    let (p, _i) = agg_parent(vec![I64Stat { v: i64::MAX.into() }, I64Stat { v: 1.into() }]);
+    let (p, _i) = agg_parent(vec![
+        I64Stat { v: i64::MAX.into() },
+        I64Stat { v: 1.into() },
+    ]);
     assert_eq!(text(&p, "sum"), "-9223372036854775808\n");
 }
 
@@ -88,14 +102,21 @@ fn signed_avg_truncates_toward_zero() {
     assert_eq!(text(&p, "avg"), "-3\n");
     let (p, _i) = agg_parent(vec![I16Stat { v: 3.into() }, I16Stat { v: 4.into() }]);
     assert_eq!(text(&p, "avg"), "3\n");
-    let (p, _i) = agg_parent(vec![I8Stat { v: (-128).into() }, I8Stat { v: 1.into() }, I8Stat { v: 0.into() }]);
+    let (p, _i) = agg_parent(vec![
+        I8Stat { v: (-128).into() },
+        I8Stat { v: 1.into() },
+        I8Stat { v: 0.into() },
+    ]);
     // (-128 + 1 + 0) / 3 = -42.33 → -42
     assert_eq!(text(&p, "avg"), "-42\n");
 }
 
 #[test]
 fn unsigned_min_max_compare_as_unsigned_signed_as_signed() {
-    let (p, _i) = agg_parent(vec![U64Stat { v: u64::MAX.into() }, U64Stat { v: 1.into() }]);
+    let (p, _i) = agg_parent(vec![
+        U64Stat { v: u64::MAX.into() },
+        U64Stat { v: 1.into() },
+    ]);
     assert_eq!(val(&p, "min"), 1);
     assert_eq!(val(&p, "max"), u64::MAX);
     let (p, _i) = agg_parent(vec![I64Stat { v: (-1).into() }, I64Stat { v: 1.into() }]);
@@ -157,7 +178,9 @@ fn grandchildren_at_any_depth_count() {
     let mut insts = Vec::new();
     for depth in 1..=5u64 {
         let s = Source::new(&format!("d{depth}")).unwrap();
-        let i = Instance::new(U64Stat { v: (depth * 10).into() });
+        let i = Instance::new(U64Stat {
+            v: (depth * 10).into(),
+        });
         s.add_instance(&i).unwrap();
         cur.add_child(&s).unwrap();
         insts.push(i);
@@ -261,7 +284,8 @@ fn narrow_plain_fields_and_custom_types() {
     #[derive(Debug)]
     struct Temperature(AtomicI64);
     fn get_temp(x: &(dyn std::any::Any + Send + Sync), _: usize) -> u64 {
-        x.downcast_ref::<Plain>().map_or(0, |p| p.e.0.load(Ordering::Relaxed) as u64)
+        x.downcast_ref::<Plain>()
+            .map_or(0, |p| p.e.0.load(Ordering::Relaxed) as u64)
     }
     fn clear_temp(x: &(dyn std::any::Any + Send + Sync), _: usize) {
         if let Some(p) = x.downcast_ref::<Plain>() {
@@ -297,8 +321,20 @@ fn narrow_plain_fields_and_custom_types() {
     }
     let p = Source::new("p").unwrap();
     p.add_aggregate(&PLAIN).unwrap();
-    let x = std::sync::Arc::new(Plain { a: 200, b: -300, c: 7, d: false, e: Temperature((-5).into()) });
-    let y = std::sync::Arc::new(Plain { a: 100, b: 5, c: u32::MAX, d: true, e: Temperature(3.into()) });
+    let x = std::sync::Arc::new(Plain {
+        a: 200,
+        b: -300,
+        c: 7,
+        d: false,
+        e: Temperature((-5).into()),
+    });
+    let y = std::sync::Arc::new(Plain {
+        a: 100,
+        b: 5,
+        c: u32::MAX,
+        d: true,
+        e: Temperature(3.into()),
+    });
     for (n, i) in [("x", &x), ("y", &y)] {
         let s = Source::new(n).unwrap();
         s.add_arc(i).unwrap();
@@ -310,7 +346,10 @@ fn narrow_plain_fields_and_custom_types() {
     assert_eq!(text(&p, "d"), "1\n");
     assert_eq!(text(&p, "temp"), "-5\n");
     // Plain fields cannot be cleared; the custom type can.
-    assert_eq!(p.lookup("a").unwrap().clear().unwrap_err().errno(), libc::EPERM);
+    assert_eq!(
+        p.lookup("a").unwrap().clear().unwrap_err().errno(),
+        libc::EPERM
+    );
     assert_eq!(p.lookup("a").unwrap().file_mode(), 0o444);
     assert_eq!(p.lookup("temp").unwrap().file_mode(), 0o644);
     p.lookup("temp").unwrap().clear().unwrap();

@@ -2,7 +2,6 @@
 
 mod common;
 
-
 use common::*;
 
 #[path = "common/counting_alloc.rs"]
@@ -16,7 +15,9 @@ static A: Counting = Counting;
 #[test]
 fn a_simple_group_costs_56_bytes_and_increments_allocate_nothing() {
     const N: isize = 1000;
-    let sources: Vec<Source> = (0..N).map(|i| Source::new(&format!("s{i}")).unwrap()).collect();
+    let sources: Vec<Source> = (0..N)
+        .map(|i| Source::new(&format!("s{i}")).unwrap())
+        .collect();
     let insts: Vec<Instance<VcpuStats>> = (0..N).map(|_| Instance::default()).collect();
     let before = live();
     for (s, i) in sources.iter().zip(&insts) {

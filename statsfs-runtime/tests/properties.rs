@@ -29,24 +29,22 @@ fn node_spec(max_parent: usize) -> impl Strategy<Value = NodeSpec> {
         prop::collection::vec(any::<bool>(), 0..3),
         (any::<bool>(), any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(parent, hidden, revoked, detached, i, u, b, aggregates)| NodeSpec {
-            parent,
-            hidden,
-            revoked,
-            detached,
-            i32_values: i,
-            u8_values: u,
-            bool_values: b,
-            aggregates,
-        })
+        .prop_map(
+            |(parent, hidden, revoked, detached, i, u, b, aggregates)| NodeSpec {
+                parent,
+                hidden,
+                revoked,
+                detached,
+                i32_values: i,
+                u8_values: u,
+                bool_values: b,
+                aggregates,
+            },
+        )
 }
 
 fn tree_spec() -> impl Strategy<Value = Vec<NodeSpec>> {
-    (1usize..14).prop_flat_map(|n| {
-        (0..n)
-            .map(node_spec)
-            .collect::<Vec<_>>()
-    })
+    (1usize..14).prop_flat_map(|n| (0..n).map(node_spec).collect::<Vec<_>>())
 }
 
 /// The reference's table, computed over wide integers. Index order is the set's:
@@ -88,7 +86,12 @@ fn build(spec: &[NodeSpec]) -> Built {
     let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
     for (i, n) in spec.iter().enumerate() {
         let name = format!("n{i}");
-        let s = if n.hidden { Source::new_hidden(&name) } else { Source::new(&name) }.unwrap();
+        let s = if n.hidden {
+            Source::new_hidden(&name)
+        } else {
+            Source::new(&name)
+        }
+        .unwrap();
         // All groups hidden: the sets share value names, and hidden groups aggregate alike.
         for &v in &n.i32_values {
             let inst = Instance::new(I32Stat { v: v.into() });
@@ -128,7 +131,10 @@ fn build(spec: &[NodeSpec]) -> Built {
             assert!(sources[n.parent].remove_child(&sources[i]));
         }
     }
-    Built { sources, _keep: keep }
+    Built {
+        sources,
+        _keep: keep,
+    }
 }
 
 /// Indices of `i` and its descendants still attached.

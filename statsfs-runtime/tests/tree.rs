@@ -24,13 +24,19 @@ fn vcpu(name: &str, exits: u64) -> (Source, Instance<VcpuStats>) {
 fn duplicate_set_instance_pair_is_eexist_and_changes_nothing() {
     let (s, st) = vcpu("vcpu0", 1);
     assert_eq!(errno(s.add_instance(&st)), libc::EEXIST);
-    assert!(matches!(s.add_instance(&st), Err(Error::GroupExists { .. })));
+    assert!(matches!(
+        s.add_instance(&st),
+        Err(Error::GroupExists { .. })
+    ));
     assert_eq!(s.groups().len(), 1);
     s.add_aggregate(&VM).unwrap();
     assert_eq!(errno(s.add_aggregate(&VM)), libc::EEXIST);
     assert_eq!(s.groups().len(), 2);
     // The same instance hidden is still the same pair.
-    assert_eq!(errno(s.add_values(&VCPU, Some(st.erase()), true)), libc::EEXIST);
+    assert_eq!(
+        errno(s.add_values(&VCPU, Some(st.erase()), true)),
+        libc::EEXIST
+    );
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn same_set_with_other_instances_and_as_aggregate_in_one_source() {
     s.add_values(&U64S, Some(b.erase()), true).unwrap();
     s.add_values(&U64S, None, true).unwrap();
     let c = Instance::new(U64Stat { v: 7.into() });
-    assert!(matches!(s.add_instance(&c), Err(Error::NameCollision { .. })));
+    assert!(matches!(
+        s.add_instance(&c),
+        Err(Error::NameCollision { .. })
+    ));
     assert_eq!(s.groups().len(), 3);
     // Lookup finds the newest group first: the hidden aggregate (5 + 6).
     assert_eq!(val(&s, "sum"), 11);
@@ -127,7 +136,8 @@ fn lookup_only_in_own_groups_newest_first() {
 fn clear_simple_and_permission_rules() {
     let (s, st) = vcpu("vcpu0", 5);
     st.halt_wakeup.add(2);
-    st.guest_mode.store(true, std::sync::atomic::Ordering::Relaxed);
+    st.guest_mode
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let exits = s.lookup("exits").unwrap();
     assert!(exits.is_clearable());
     assert_eq!(exits.file_mode(), 0o644);
@@ -165,7 +175,17 @@ fn peak_clears_like_the_kernels() {
 fn write_text_clears_only_on_zero() {
     let (s, st) = vcpu("vcpu0", 5);
     let exits = s.lookup("exits").unwrap();
-    for bad in [&b"1"[..], b"00", b"-0", b"0x0", b"zero", b"", b"\n", b"0 0", b"+0"] {
+    for bad in [
+        &b"1"[..],
+        b"00",
+        b"-0",
+        b"0x0",
+        b"zero",
+        b"",
+        b"\n",
+        b"0 0",
+        b"+0",
+    ] {
         let r = exits.write_text(bad);
         assert_eq!(errno(r), libc::EINVAL, "{:?}", String::from_utf8_lossy(bad));
         assert_eq!(st.exits.get(), 5, "nothing changes on {bad:?}");
@@ -205,7 +225,10 @@ fn aggregate_clear_zeroes_the_whole_subtree_including_hidden() {
     assert_eq!(val(&kvm, "exits"), 30);
     kvm.lookup("exits").unwrap().clear().unwrap();
     assert_eq!(s2.exits.get(), 0);
-    assert_eq!(errno(kvm.lookup("guest_mode").unwrap().clear()), libc::EPERM);
+    assert_eq!(
+        errno(kvm.lookup("guest_mode").unwrap().clear()),
+        libc::EPERM
+    );
 }
 
 // ---- §6 lifecycle ----------------------------------------------------------------------
@@ -228,7 +251,12 @@ fn remove_child_takes_values_out_at_once_and_readd_restores_them() {
     assert_eq!(val(&p, "exits"), 1);
     p.add_child(&b).unwrap();
     assert_eq!(val(&p, "exits"), 3);
-    assert_eq!(p.lookup_path("b/exits").map(|e| matches!(e, Entry::Value(_))).unwrap(), true);
+    assert_eq!(
+        p.lookup_path("b/exits")
+            .map(|e| matches!(e, Entry::Value(_)))
+            .unwrap(),
+        true
+    );
 }
 
 #[test]
@@ -332,12 +360,30 @@ fn retained_totals_keep_cumulative_sums_when_children_leave() {
 #[test]
 fn invalid_names_are_rejected() {
     let long = "x".repeat(256);
-    for bad in ["", ".", "..", "a/b", "/", "a\0b", long.as_str(), ".statsfs", ".statsfs-all"] {
+    for bad in [
+        "",
+        ".",
+        "..",
+        "a/b",
+        "/",
+        "a\0b",
+        long.as_str(),
+        ".statsfs",
+        ".statsfs-all",
+    ] {
         let r = Source::new(bad);
         assert_eq!(errno(r), libc::EINVAL, "{bad:?}");
         assert!(Source::new_hidden(bad).is_err());
     }
-    for good in ["kvm", "1234-5", "vcpu0", "tsc-offset", "...", ".hidden", &"x".repeat(255)] {
+    for good in [
+        "kvm",
+        "1234-5",
+        "vcpu0",
+        "tsc-offset",
+        "...",
+        ".hidden",
+        &"x".repeat(255),
+    ] {
         Source::new(good).unwrap();
     }
     assert_eq!(
@@ -358,7 +404,10 @@ fn duplicate_file_names_in_one_source_are_rejected() {
     // Two children of one name, hidden or not.
     p.add_child(&Source::new("c").unwrap()).unwrap();
     assert_eq!(errno(p.add_child(&Source::new("c").unwrap())), libc::EEXIST);
-    assert_eq!(errno(p.add_child(&Source::new_hidden("c").unwrap())), libc::EEXIST);
+    assert_eq!(
+        errno(p.add_child(&Source::new_hidden("c").unwrap())),
+        libc::EEXIST
+    );
     // A set whose value would be called like a child.
     let q = Source::new("q").unwrap();
     q.add_child(&Source::new("sum").unwrap()).unwrap();
@@ -379,10 +428,16 @@ fn hidden_sources_have_no_entries_and_neither_do_their_children() {
     assert_eq!(kvm.children().len(), 1);
     assert_eq!(errno(reg.lookup("kvm/secret")), libc::ENOENT);
     assert_eq!(errno(reg.lookup("kvm/secret/vcpu0/exits")), libc::ENOENT);
-    assert_eq!(errno(reg.lookup("vcpu0")), libc::ENOENT, "not lifted to the root");
+    assert_eq!(
+        errno(reg.lookup("vcpu0")),
+        libc::ENOENT,
+        "not lifted to the root"
+    );
     let snap = reg.root().snapshot(WalkOptions::default());
     assert_eq!(snap.child("kvm").unwrap().children.len(), 0);
-    let all = reg.root().snapshot(WalkOptions { include_hidden: true });
+    let all = reg.root().snapshot(WalkOptions {
+        include_hidden: true,
+    });
     let secret = all.child("kvm").unwrap().child("secret").unwrap();
     assert!(secret.hidden);
     assert_eq!(secret.child("vcpu0").unwrap().value("exits"), Some(1));
@@ -411,11 +466,18 @@ fn path_lookup_resolves_like_the_filesystem() {
     };
     assert_eq!(mp.text(), "HALTED\n");
     assert_eq!(mp.read(), 3);
-    let Entry::Source(s) = reg.lookup("kvm/1234-5/").unwrap() else { panic!("a dir") };
+    let Entry::Source(s) = reg.lookup("kvm/1234-5/").unwrap() else {
+        panic!("a dir")
+    };
     assert!(s.same(&vm));
-    let Entry::Value(top) = reg.lookup("kvm/exits").unwrap() else { panic!("a file") };
+    let Entry::Value(top) = reg.lookup("kvm/exits").unwrap() else {
+        panic!("a file")
+    };
     assert_eq!(top.read(), 42);
-    assert_eq!(errno(reg.lookup("kvm/1234-5/vcpu0/exits/more")), libc::ENOENT);
+    assert_eq!(
+        errno(reg.lookup("kvm/1234-5/vcpu0/exits/more")),
+        libc::ENOENT
+    );
     assert_eq!(errno(reg.lookup("kvm/9-9/exits")), libc::ENOENT);
     assert!(reg.unregister(&kvm));
     assert_eq!(errno(reg.lookup("kvm")), libc::ENOENT);
@@ -442,7 +504,8 @@ fn walk_visits_parents_first_with_consistent_group_reads() {
     struct Log(Vec<String>);
     impl Visitor for Log {
         fn enter(&mut self, s: &Source, depth: usize) -> bool {
-            self.0.push(format!("{}enter {}", "  ".repeat(depth), s.name()));
+            self.0
+                .push(format!("{}enter {}", "  ".repeat(depth), s.name()));
             s.name() != "skipped"
         }
         fn group(&mut self, s: &Source, g: &GroupSnapshot<'_>) {
@@ -455,13 +518,17 @@ fn walk_visits_parents_first_with_consistent_group_reads() {
             ));
         }
         fn leave(&mut self, s: &Source, depth: usize) {
-            self.0.push(format!("{}leave {}", "  ".repeat(depth), s.name()));
+            self.0
+                .push(format!("{}leave {}", "  ".repeat(depth), s.name()));
         }
     }
     let kvm = Source::new("kvm").unwrap();
     kvm.add_aggregate(&VCPU).unwrap();
     let v0 = Source::new("vcpu0").unwrap();
-    let st0 = Instance::new(VcpuStats { tsc_offset: -9, ..Default::default() });
+    let st0 = Instance::new(VcpuStats {
+        tsc_offset: -9,
+        ..Default::default()
+    });
     st0.exits.add(3);
     v0.add_instance(&st0).unwrap();
     let (v1, _st1) = vcpu("vcpu1", 4);
@@ -515,7 +582,8 @@ fn read_group_uses_the_bulk_reader() {
     .with_read_all(all)
     .leak();
     let s = Source::new("dev0").unwrap();
-    s.add_values(set, Some(Arc::new(Snap { data: [5, 0xFF] }).into()), false).unwrap();
+    s.add_values(set, Some(Arc::new(Snap { data: [5, 0xFF] }).into()), false)
+        .unwrap();
     let mut out = vec![];
     s.read_group(0, &mut out).unwrap();
     // The bulk reader's numbers, extended by type (0xFF as i8 is -1).
@@ -563,7 +631,13 @@ fn hidden_values_have_no_file_but_still_aggregate_and_clear() {
     let i = Instance::new(U64Stat { v: 8.into() });
     c0.add_values(&SET, Some(i.erase()), false).unwrap();
     p.add_child(&c0).unwrap();
-    assert_eq!(p.visible_values().iter().map(|v| v.name()).collect::<Vec<_>>(), ["shown"]);
+    assert_eq!(
+        p.visible_values()
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>(),
+        ["shown"]
+    );
     assert_eq!(p.values().len(), 2);
     assert_eq!(val(&p, "c0"), 8, "found by plain lookup and aggregated");
     assert_eq!(errno(p.lookup_visible("c0")), libc::ENOENT);
@@ -583,7 +657,12 @@ fn hidden_values_have_no_file_but_still_aggregate_and_clear() {
     p.walk(WalkOptions::default(), &mut n);
     assert_eq!(n.0, ["p/shown=0", "c0/shown=0"]);
     let mut n = Names(vec![]);
-    p.walk(WalkOptions { include_hidden: true }, &mut n);
+    p.walk(
+        WalkOptions {
+            include_hidden: true,
+        },
+        &mut n,
+    );
     assert_eq!(n.0, ["p/shown=0", "p/c0=0", "c0/shown=0", "c0/c0=0"]);
 }
 
@@ -609,24 +688,34 @@ fn aggregate_group_reads_use_the_bulk_reader_once_per_instance() {
         None,
         vec![
             ValueDesc::new("a", ValueType::U64, Access::func(get, None, 0)),
-            ValueDesc::new("b", ValueType::I8, Access::func(get, None, 1)).aggregation(Aggregation::Min),
-            ValueDesc::new("c", ValueType::U64, Access::func(get, None, 2)).aggregation(Aggregation::Max),
+            ValueDesc::new("b", ValueType::I8, Access::func(get, None, 1))
+                .aggregation(Aggregation::Min),
+            ValueDesc::new("c", ValueType::U64, Access::func(get, None, 2))
+                .aggregation(Aggregation::Max),
         ],
     )
     .with_read_all(all)
     .leak();
     let p = Source::new("p").unwrap();
     p.add_aggregate(set).unwrap();
-    for (i, d) in [[1u64, 0xFF, 7], [10, 5, 3], [100, 0x80, 9]].into_iter().enumerate() {
+    for (i, d) in [[1u64, 0xFF, 7], [10, 5, 3], [100, 0x80, 9]]
+        .into_iter()
+        .enumerate()
+    {
         let c = Source::new(&format!("c{i}")).unwrap();
-        c.add_values(set, Some(Arc::new(Dev(d)).into()), false).unwrap();
+        c.add_values(set, Some(Arc::new(Dev(d)).into()), false)
+            .unwrap();
         p.add_child(&c).unwrap();
     }
     let mut out = Vec::new();
     p.read_group(0, &mut out).unwrap();
     // sum 111; min over i8 {-1, 5, -128} = -128; max 9. Same as one value at a time.
     assert_eq!(out, vec![111, (-128i64) as u64, 9]);
-    assert_eq!((BULK.load(Ordering::Relaxed), SINGLE.load(Ordering::Relaxed)), (3, 0), "one bulk read per instance");
+    assert_eq!(
+        (BULK.load(Ordering::Relaxed), SINGLE.load(Ordering::Relaxed)),
+        (3, 0),
+        "one bulk read per instance"
+    );
     assert_eq!(val(&p, "b"), (-128i64) as u64);
     assert_eq!(val(&p, "c"), 9);
 }

@@ -12,9 +12,12 @@ mod stats {
 fn build(vcpus: u32) -> (Source, Vec<Instance<stats::VmmVcpuStats>>) {
     let vm = Source::new("1234-5").expect("valid name");
     let vm_stats = Instance::<stats::VmmVmStats>::default();
-    vm_stats.vmm_vcpus.store(vcpus, std::sync::atomic::Ordering::Relaxed);
+    vm_stats
+        .vmm_vcpus
+        .store(vcpus, std::sync::atomic::Ordering::Relaxed);
     vm.add_instance(&vm_stats).expect("fresh source");
-    vm.add_aggregate_of::<stats::VmmVcpuStats>().expect("fresh source");
+    vm.add_aggregate_of::<stats::VmmVcpuStats>()
+        .expect("fresh source");
     let mut all = Vec::new();
     for n in 0..vcpus {
         let s = Source::new(&format!("vcpu{n}")).expect("valid name");
@@ -31,14 +34,24 @@ fn main() {
     for (i, st) in vcpus.iter().enumerate() {
         st.vmm_exits.add(10 * (i as u64 + 1));
         st.vmm_io_out.add(3);
-        st.vmm_last_exit.store(2, std::sync::atomic::Ordering::Relaxed);
+        st.vmm_last_exit
+            .store(2, std::sync::atomic::Ordering::Relaxed);
     }
     for name in ["vmm_vcpus", "vmm_exits", "vmm_io_out", "vmm_last_exit"] {
-        print!("{name} {}", vm.lookup(name).expect("declared in the schema").text());
+        print!(
+            "{name} {}",
+            vm.lookup(name).expect("declared in the schema").text()
+        );
     }
     let v0 = vm.child("vcpu0").expect("created above");
-    print!("vcpu0/vmm_last_exit {}", v0.lookup("vmm_last_exit").expect("declared").text());
-    println!("{} value sets from schemas/vmm.toml", stats::VALUE_SETS.len());
+    print!(
+        "vcpu0/vmm_last_exit {}",
+        v0.lookup("vmm_last_exit").expect("declared").text()
+    );
+    println!(
+        "{} value sets from schemas/vmm.toml",
+        stats::VALUE_SETS.len()
+    );
 }
 
 #[cfg(test)]
@@ -91,8 +104,26 @@ mod tests {
         assert_eq!(generated.values().len(), by_hand.values().len());
         for (g, h) in generated.values().iter().zip(by_hand.values()) {
             assert_eq!(
-                (&g.name, &g.doc, g.ty, g.aggregation, g.kind, g.unit, g.show.is_some(), g.hidden),
-                (&h.name, &h.doc, h.ty, h.aggregation, h.kind, h.unit, h.show.is_some(), h.hidden),
+                (
+                    &g.name,
+                    &g.doc,
+                    g.ty,
+                    g.aggregation,
+                    g.kind,
+                    g.unit,
+                    g.show.is_some(),
+                    g.hidden
+                ),
+                (
+                    &h.name,
+                    &h.doc,
+                    h.ty,
+                    h.aggregation,
+                    h.kind,
+                    h.unit,
+                    h.show.is_some(),
+                    h.hidden
+                ),
             );
             assert_eq!(g.is_clearable(), h.is_clearable(), "{}", g.name);
         }
@@ -102,12 +133,16 @@ mod tests {
     fn generated_structs_count_and_show() {
         let (vm, vcpus) = build(3);
         vcpus[1].vmm_exits.add(7);
-        vcpus[2].vmm_last_exit.store(6, std::sync::atomic::Ordering::Relaxed);
+        vcpus[2]
+            .vmm_last_exit
+            .store(6, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(vm.lookup("vmm_exits").unwrap().text(), "7\n");
         assert_eq!(vm.lookup("vmm_vcpus").unwrap().text(), "3\n");
         let v2 = vm.child("vcpu2").unwrap();
         assert_eq!(v2.lookup("vmm_last_exit").unwrap().text(), "MMIO\n");
-        vcpus[2].vmm_last_exit.store(99, std::sync::atomic::Ordering::Relaxed);
+        vcpus[2]
+            .vmm_last_exit
+            .store(99, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(v2.lookup("vmm_last_exit").unwrap().text(), "99\n");
         assert_eq!(stats::VALUE_SETS.len(), 2);
         assert_eq!(stats::VALUE_SETS[1]().name(), "vmm_vcpu");

@@ -2,7 +2,9 @@
 
 #[test]
 fn example_binary_prints_the_generated_values() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmm-stats-example")).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmm-stats-example"))
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

@@ -42,7 +42,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let Command::Top { mount, http, binary, filter, interval, once } = Cli::parse().command;
+    let Command::Top {
+        mount,
+        http,
+        binary,
+        filter,
+        interval,
+        once,
+    } = Cli::parse().command;
     let input = match (mount, http, binary) {
         (Some(m), _, _) => Input::Mount(m),
         (_, Some(h), _) => Input::Http(h),
@@ -80,13 +87,23 @@ fn main() -> ExitCode {
         };
         let secs = t0.elapsed().as_secs_f64();
         t0 = Instant::now();
-        let table = rows(&before, &after, if interval.is_zero() { 0.0 } else { secs }, filter.as_ref());
+        let table = rows(
+            &before,
+            &after,
+            if interval.is_zero() { 0.0 } else { secs },
+            filter.as_ref(),
+        );
         if once {
             print!("{}", render(&table, usize::MAX));
             return ExitCode::SUCCESS;
         }
         // Live: home, clear, a title line and as many rows as the terminal holds.
-        print!("\x1b[H\x1b[2J statsfs top: {} values, every {:.1} s (Ctrl-C to quit)\n{}", table.len(), interval.as_secs_f64(), render(&table, terminal_rows().saturating_sub(3)));
+        print!(
+            "\x1b[H\x1b[2J statsfs top: {} values, every {:.1} s (Ctrl-C to quit)\n{}",
+            table.len(),
+            interval.as_secs_f64(),
+            render(&table, terminal_rows().saturating_sub(3))
+        );
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         before = after;

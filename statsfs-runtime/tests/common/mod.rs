@@ -41,9 +41,23 @@ pub static VM: ValueSet = ValueSet::new(
     "per-VM statistics",
     Some("vm"),
     &[
-        desc!(VmStats, remote_tlb_flush, "remote_tlb_flush", U64, Sum, Cumulative),
+        desc!(
+            VmStats,
+            remote_tlb_flush,
+            "remote_tlb_flush",
+            U64,
+            Sum,
+            Cumulative
+        ),
         desc!(VmStats, pages_4k, "pages_4k", U64, Sum, Instant),
-        desc!(VmStats, max_mmu_rmap_size, "max_mmu_rmap_size", U64, Max, Peak),
+        desc!(
+            VmStats,
+            max_mmu_rmap_size,
+            "max_mmu_rmap_size",
+            U64,
+            Max,
+            Peak
+        ),
     ],
 );
 
@@ -79,8 +93,23 @@ pub static VCPU: ValueSet = ValueSet::new(
     &[
         desc!(VcpuStats, exits, "exits", U64, Sum, Cumulative),
         desc!(VcpuStats, halt_wakeup, "halt_wakeup", U64, Sum, Cumulative),
-        desc!(VcpuStats, guest_mode, "guest_mode", Bool, CountZero, Instant),
-        desc!(VcpuStats, mp_state, "mp_state", U32, None, Instant, Some(mp_state_show)),
+        desc!(
+            VcpuStats,
+            guest_mode,
+            "guest_mode",
+            Bool,
+            CountZero,
+            Instant
+        ),
+        desc!(
+            VcpuStats,
+            mp_state,
+            "mp_state",
+            U32,
+            None,
+            Instant,
+            Some(mp_state_show)
+        ),
         desc!(VcpuStats, tsc_offset, "tsc-offset", I64, Min, Cumulative),
     ],
 );
