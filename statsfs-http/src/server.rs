@@ -212,6 +212,9 @@ fn path_param(req: &Request<Incoming>) -> Result<Option<String>, ()> {
     Ok(None)
 }
 
+/// The source `?path=` names, or the error response to send. The response is large for an
+/// `Err`, but it is built once per failed request and never propagated further.
+#[allow(clippy::result_large_err)]
 fn subtree(registry: &Registry, path: Option<&str>) -> Result<Source, Response<Full<Bytes>>> {
     match path {
         None => Ok(registry.root().clone()),

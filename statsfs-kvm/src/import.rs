@@ -143,8 +143,11 @@ pub fn value_desc(d: &Desc) -> Option<ValueDesc> {
 /// so their aggregates link by identity.
 #[derive(Default)]
 pub struct Sets {
-    known: Mutex<Vec<(Vec<Desc>, &'static ValueSet, Arc<[u32]>)>>,
+    known: Mutex<Vec<Known>>,
 }
+
+/// A descriptor table seen before, its set, and the data offsets of the set's values.
+type Known = (Vec<Desc>, &'static ValueSet, Arc<[u32]>);
 
 impl Sets {
     /// The set for this layout (built and leaked the first time it is seen) and an instance
