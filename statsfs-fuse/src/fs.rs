@@ -97,6 +97,11 @@ impl StatsFs {
         }
     }
 
+    /// Whether a node's source has left the served tree.
+    pub(crate) fn gone(registry: &Registry, node: &Node) -> bool {
+        !registry.serves(crate::inode::source_of(node))
+    }
+
     fn node(&self, ino: INodeNo) -> Result<Node, Errno> {
         lock(&self.inodes).get(ino.0).ok_or(Errno::ENOENT)
     }
@@ -105,11 +110,7 @@ impl StatsFs {
     /// ENOENT, as a deleted directory does).
     fn live(&self, ino: INodeNo) -> Result<Node, Errno> {
         let node = self.node(ino)?;
-        let src = match &node {
-            Node::Dir(s) | Node::Bulk(s) | Node::Binary(s) => s,
-            Node::File(v) => v.source(),
-        };
-        if self.registry.serves(src) {
+        if self.registry.serves(crate::inode::source_of(&node)) {
             Ok(node)
         } else {
             Err(Errno::ENOENT)
@@ -199,9 +200,18 @@ impl Filesystem for StatsFs {
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         self.requests.fetch_add(1, Relaxed);
         match self.lookup_in(parent, name) {
-            Ok((ino, node)) => reply.entry(&TTL, &self.attr(ino, &node), Generation(0)),
+            Ok((ino, node)) => {
+                lock(&self.inodes).looked_up(ino);
+                reply.entry(&TTL, &self.attr(ino, &node), Generation(0))
+            }
             Err(e) => reply.error(e),
         }
+    }
+
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.requests.fetch_add(1, Relaxed);
+        let registry = &self.registry;
+        lock(&self.inodes).forget(ino.0, nlookup, |n| Self::gone(registry, n));
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {

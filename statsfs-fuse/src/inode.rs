@@ -35,12 +35,22 @@ fn key(node: &Node) -> Key {
     }
 }
 
-/// The table. Nodes are never forgotten while mounted: a node holds its source alive, so
-/// its id cannot be reused by another source.
+/// The table. An entry holds its source alive (so a source id in the table cannot be reused
+/// by another source) and counts the kernel's references to it (`nlookup`). Entries of
+/// sources that left the tree are dropped once the kernel holds none, so a tree whose
+/// sources come and go for days keeps a bounded table.
 pub(crate) struct Inodes {
-    by_ino: HashMap<u64, Node>,
+    by_ino: HashMap<u64, (Node, u64)>,
     by_key: HashMap<Key, u64>,
     next: u64,
+}
+
+/// The source an entry belongs to.
+pub(crate) fn source_of(node: &Node) -> &Source {
+    match node {
+        Node::Dir(s) | Node::Bulk(s) | Node::Binary(s) => s,
+        Node::File(v) => v.source(),
+    }
 }
 
 impl Inodes {
@@ -63,8 +73,47 @@ impl Inodes {
         let ino = self.next;
         self.next += 1;
         self.by_key.insert(k, ino);
-        self.by_ino.insert(ino, node);
+        self.by_ino.insert(ino, (node, 0));
         ino
+    }
+
+    /// The kernel got `ino` in a lookup reply: one more reference.
+    pub(crate) fn looked_up(&mut self, ino: u64) {
+        if let Some(e) = self.by_ino.get_mut(&ino) {
+            e.1 += 1;
+        }
+    }
+
+    /// The kernel dropped `n` references; the entry goes when none remain and `gone(node)`
+    /// (its source left the tree). The root is never dropped.
+    pub(crate) fn forget(&mut self, ino: u64, n: u64, gone: impl Fn(&Node) -> bool) {
+        let Some(e) = self.by_ino.get_mut(&ino) else {
+            return;
+        };
+        e.1 = e.1.saturating_sub(n);
+        if e.1 == 0 && ino != 1 && gone(&e.0) {
+            self.remove(ino);
+        }
+    }
+
+    /// Drops every entry the kernel holds no reference to whose source left the tree (the
+    /// ones `readdir` numbered but nothing looked up).
+    pub(crate) fn sweep(&mut self, gone: impl Fn(&Node) -> bool) {
+        let dead: Vec<u64> = self
+            .by_ino
+            .iter()
+            .filter(|(&ino, (node, refs))| ino != 1 && *refs == 0 && gone(node))
+            .map(|(&ino, _)| ino)
+            .collect();
+        for ino in dead {
+            self.remove(ino);
+        }
+    }
+
+    fn remove(&mut self, ino: u64) {
+        if let Some((node, _)) = self.by_ino.remove(&ino) {
+            self.by_key.remove(&key(&node));
+        }
     }
 
     /// The inode of a source's directory, if the kernel has seen it.
@@ -73,7 +122,7 @@ impl Inodes {
     }
 
     pub(crate) fn get(&self, ino: u64) -> Option<Node> {
-        self.by_ino.get(&ino).cloned()
+        self.by_ino.get(&ino).map(|e| e.0.clone())
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -86,13 +86,16 @@ pub struct Mount {
 
 /// Tells the kernel to forget a removed child's entry, so it vanishes at once despite the
 /// entry cache. Children of directories the kernel never saw need nothing.
-fn invalidate_removed(inodes: Arc<Mutex<Inodes>>, notifier: Notifier) -> Watch {
+fn invalidate_removed(inodes: Arc<Mutex<Inodes>>, notifier: Notifier, registry: Registry) -> Watch {
     statsfs_runtime::watch::watch(move |change| match change {
         Change::ChildRemoved { parent, name } => {
             let parent = lock(&inodes).dir_ino(parent);
             if let Some(ino) = parent {
                 // ENOENT just means the kernel had not cached it.
                 let _ = notifier.inval_entry(INodeNo(ino), OsStr::new(name));
+                // Entries the kernel never held (numbered by readdir) go now; the others when
+                // the kernel forgets them.
+                lock(&inodes).sweep(|n| StatsFs::gone(&registry, n));
             }
         }
     })
@@ -162,7 +165,7 @@ pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::
     let requests = fs.requests.clone();
     let inodes = fs.inodes.clone();
     let session = fuser::spawn_mount(fs, &path, &config(&opts))?;
-    let watch = invalidate_removed(inodes, session.notifier());
+    let watch = invalidate_removed(inodes, session.notifier(), registry.clone());
     Ok(Mount {
         _watch: watch,
         session: Some(session),
@@ -181,6 +184,6 @@ pub fn mount_blocking(
     let fs = StatsFs::new(registry.clone(), opts.clone());
     let inodes = fs.inodes.clone();
     let session = fuser::Session::new(fs, path.as_ref(), &config(&opts))?;
-    let _watch = invalidate_removed(inodes, session.notifier());
+    let _watch = invalidate_removed(inodes, session.notifier(), registry.clone());
     session.run()
 }

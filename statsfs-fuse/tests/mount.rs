@@ -553,7 +553,12 @@ fn mount_options_set_owner_group_and_root_mode() {
     let t = kvm_tree();
     let dir = std::env::temp_dir().join(format!("statsfs-fuse-{}-options", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
-    let opts = Options { uid: 1234, gid: 5678, root_mode: 0o750, ..Options::default() };
+    let opts = Options {
+        uid: 1234,
+        gid: 5678,
+        root_mode: 0o750,
+        ..Options::default()
+    };
     let _m = match mount(&t.registry, &dir, opts) {
         Ok(m) => m,
         Err(e) => {
@@ -562,9 +567,65 @@ fn mount_options_set_owner_group_and_root_mode() {
         }
     };
     let root = fs::metadata(&dir).unwrap();
-    assert_eq!((root.uid(), root.gid(), root.permissions().mode() & 0o7777), (1234, 5678, 0o750));
+    assert_eq!(
+        (root.uid(), root.gid(), root.permissions().mode() & 0o7777),
+        (1234, 5678, 0o750)
+    );
     // Root (CI runs as root) passes the 0750 directory; modes below are the usual ones.
     let f = fs::metadata(dir.join("kvm/1234-5/vcpu0/exits")).unwrap();
-    assert_eq!((f.uid(), f.gid(), f.permissions().mode() & 0o7777), (1234, 5678, 0o644));
+    assert_eq!(
+        (f.uid(), f.gid(), f.permissions().mode() & 0o7777),
+        (1234, 5678, 0o644)
+    );
     assert_eq!(mode(dir.join("kvm")), 0o755);
+}
+
+#[test]
+fn the_inode_table_stays_bounded_while_sources_come_and_go() {
+    let t = kvm_tree();
+    let Some((_m, root)) = mounted(&t.registry, "bounded") else {
+        return;
+    };
+    let files = || {
+        let c = std::ffi::CString::new(root.to_str().unwrap()).unwrap();
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+        st.f_files
+    };
+    // Visit everything once: the baseline table.
+    let walk = |dir: &Path| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("ls -R . > /dev/null; cat */exits > /dev/null")
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    walk(&root.join("kvm"));
+    let baseline = files();
+    for round in 0..100 {
+        let (vm, _, _) = add_vm(&t.kvm, &format!("churn-{round}"), 2, 1);
+        walk(&root.join("kvm"));
+        assert_eq!(
+            read(root.join(format!("kvm/churn-{round}/vcpu1/exits"))),
+            "2\n"
+        );
+        assert!(t.kvm.remove_child(&vm));
+        vm.revoke();
+    }
+    // Forgets reach the daemon asynchronously: allow them a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while files() > baseline + 20 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let after = files();
+    assert!(
+        after <= baseline + 20,
+        "{baseline} inodes before 100 VMs came and went, {after} after"
+    );
+    // Everything still works, and a new source gets fresh numbers.
+    assert_eq!(read(root.join("kvm/exits")), "401\n");
+    let (_vm, _, _) = add_vm(&t.kvm, "late", 1, 7);
+    assert_eq!(read(root.join("kvm/late/vcpu0/exits")), "7\n");
 }
