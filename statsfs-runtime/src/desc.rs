@@ -328,6 +328,20 @@ impl Access {
         })
     }
 
+    /// Field access from a witness and an offset token, as [`crate::field_access!`] builds
+    /// them; the witness and token types tie the field type to the offset.
+    pub const fn from_witness<O: 'static, F: FieldType>(
+        _witness: Witness<O, F>,
+        offset: FieldOffset<O, F>,
+    ) -> Access {
+        Access(AccessKind::Field {
+            offset: offset.0,
+            owner: TypeId::of::<O>,
+            ty: F::TYPE,
+            clear: F::CAN_CLEAR,
+        })
+    }
+
     /// Access through functions. `get` must downcast the instance itself; `arg` is passed
     /// back unchanged (an index or offset, so one function serves a run-time-built set).
     pub const fn func(get: GetFn, clear: Option<ClearFn>, arg: usize) -> Access {
@@ -421,14 +435,39 @@ impl fmt::Debug for Access {
 #[macro_export]
 macro_rules! field_access {
     ($owner:ty, $field:ident) => {
-        // SAFETY: the offset is `offset_of!` of the very field the witness borrows.
-        unsafe {
-            $crate::Access::from_field::<$owner, _>(
-                ::core::mem::offset_of!($owner, $field),
-                |o: &$owner| &o.$field,
-            )
-        }
+        // The field is read in the witness, outside any `unsafe` block: a field that needs
+        // `unsafe` to touch (a union's) does not compile. Only the offset token is unsafe.
+        $crate::Access::from_witness(
+            $crate::Witness::new(|o: &$owner| &o.$field),
+            // SAFETY: `offset_of!` of the very field the witness borrows.
+            unsafe { $crate::FieldOffset::new(::core::mem::offset_of!($owner, $field)) },
+        )
     };
+}
+
+/// Proof that `F` is the type of a field of `O`: a borrow of it (built by
+/// [`crate::field_access!`]).
+#[doc(hidden)]
+pub struct Witness<O, F>(#[allow(dead_code)] fn(&O) -> &F);
+
+impl<O, F> Witness<O, F> {
+    /// Wraps the borrow.
+    pub const fn new(f: fn(&O) -> &F) -> Witness<O, F> {
+        Witness(f)
+    }
+}
+
+/// The byte offset of a field of type `F` in `O`.
+#[doc(hidden)]
+pub struct FieldOffset<O, F>(usize, std::marker::PhantomData<fn(&O) -> &F>);
+
+impl<O, F> FieldOffset<O, F> {
+    /// # Safety
+    ///
+    /// `offset` must be `offset_of!` of a field of type `F` in `O`.
+    pub const unsafe fn new(offset: usize) -> FieldOffset<O, F> {
+        FieldOffset(offset, std::marker::PhantomData)
+    }
 }
 
 /// One statistic. Two descriptors are equal when every field is, the show function compared

@@ -134,13 +134,20 @@ impl Flat {
         }
     }
 
-    /// Adds this subtree's retained-eligible totals into `into`.
-    pub(crate) fn retain_into(&self, set: &ValueSet, into: &Retained) {
+    /// A new retained store: `base` (if any) plus this subtree's retained-eligible totals.
+    /// Never changes `base`: cached lists still holding it keep their old, consistent sum.
+    pub(crate) fn retain_onto(&self, set: &'static ValueSet, base: Option<&Retained>) -> Retained {
+        let r = Retained::new(set);
         for (i, desc) in set.values().iter().enumerate() {
-            if is_retained(desc) {
-                into.slots[i].fetch_add(self.fold(set, i), Relaxed);
-            }
+            let old = base.map_or(0, |b| b.slots[i].load(Relaxed));
+            let add = if is_retained(desc) {
+                self.fold(set, i)
+            } else {
+                0
+            };
+            r.slots[i].store(old.wrapping_add(add), Relaxed);
         }
+        r
     }
 }
 

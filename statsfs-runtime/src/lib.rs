@@ -50,8 +50,8 @@ pub mod watch;
 
 pub use counter::{Counter, Gauge, LocalCounter, Peak};
 pub use desc::{
-    show_with, Access, Aggregation, Base, ClearFn, CustomValue, FieldType, GetFn, Kind, ShowFn,
-    Unit, UnitKind, ValueDesc, ValueType,
+    show_with, Access, Aggregation, Base, ClearFn, CustomValue, FieldOffset, FieldType, GetFn,
+    Kind, ShowFn, Unit, UnitKind, ValueDesc, ValueType, Witness,
 };
 pub use error::{Error, Result};
 pub use instance::{ErasedInstance, Instance, StatsSource};

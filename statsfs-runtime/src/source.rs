@@ -85,6 +85,20 @@ impl Node {
         lock(&self.parent).upgrade()
     }
 
+    /// Drops the cached flat lists of this node's and every ancestor's aggregate groups, so
+    /// instances that left (revoked, removed) are released now, not at the next read.
+    fn drop_caches_upward(self: &Arc<Node>) {
+        let mut n = Some(self.clone());
+        while let Some(node) = n {
+            for g in &node.read().groups {
+                if let Slot::Aggregate(cache) = &g.slot {
+                    *lock(cache) = None;
+                }
+            }
+            n = node.parent();
+        }
+    }
+
     /// Invalidates the aggregate caches of this node and every ancestor.
     fn bump(self: &Arc<Node>) {
         let mut n = Some(self.clone());
@@ -174,7 +188,10 @@ impl Node {
             .iter()
             .filter(|g| !g.hidden)
             .any(|g| g.set.values().iter().any(|d| !d.hidden && d.name == name))
-            || st.children.iter().any(|c| &*c.0.name == name)
+            || st
+                .children
+                .iter()
+                .any(|c| !c.is_hidden() && &*c.0.name == name)
     }
 }
 
@@ -334,8 +351,8 @@ impl Source {
     }
 
     /// Makes `child` a subordinate of this source. A source has at most one parent: adding
-    /// one that has a parent fails (EBUSY), as does a cycle, a second child of the same name
-    /// or a visible child whose name is a visible value's file (EEXIST).
+    /// one that has a parent fails (EBUSY), as does a cycle; a visible child whose name is
+    /// already a visible child's or value's file name fails with EEXIST.
     pub fn add_child(&self, child: &Source) -> Result<()> {
         let _tree = lock(&TREE);
         if child.0.parent().is_some() {
@@ -353,7 +370,8 @@ impl Source {
             n = node.parent();
         }
         let mut st = self.0.write();
-        if self.0.visible_names_clash(&st, child.name()) {
+        // Only visible names collide (§7): a hidden child has no directory to clash with.
+        if !child.is_hidden() && self.0.visible_names_clash(&st, child.name()) {
             return Err(Error::NameCollision {
                 name: child.name().to_owned(),
                 source_name: self.name().to_owned(),
@@ -383,6 +401,7 @@ impl Source {
         *lock(&child.0.parent) = Weak::new();
         drop(st);
         self.0.bump();
+        self.0.drop_caches_upward();
         drop(_tree);
         crate::watch::notify(&crate::watch::Change::ChildRemoved {
             parent: self,
@@ -391,21 +410,18 @@ impl Source {
         true
     }
 
-    /// Folds the retainable totals of `child`'s subtree into `st`'s retained totals.
+    /// Folds the retainable totals of `child`'s subtree into `st`'s retained totals, copying
+    /// on write so that no cached list sees the child both live and retained.
     fn retain_subtree(st: &mut State, child: &Source) {
         let cst = child.0.read();
         let mut sets = Vec::new();
         child.0.sets_in_subtree(&cst, &mut sets);
         for set in sets {
             let flat = child.0.build_flat(&cst, set, 0);
-            let pos = match st.retained.iter().position(|r| ValueSet::same(r.set, set)) {
-                Some(p) => p,
-                None => {
-                    st.retained.push(Arc::new(Retained::new(set)));
-                    st.retained.len() - 1
-                }
-            };
-            flat.retain_into(set, &st.retained[pos]);
+            match st.retained.iter().position(|r| ValueSet::same(r.set, set)) {
+                Some(p) => st.retained[p] = Arc::new(flat.retain_onto(set, Some(&st.retained[p]))),
+                None => st.retained.push(Arc::new(flat.retain_onto(set, None))),
+            }
         }
     }
 
@@ -423,6 +439,7 @@ impl Source {
         st.retained.clear();
         drop(st);
         self.0.bump();
+        self.0.drop_caches_upward();
     }
 
     /// The parent, if attached.
@@ -552,22 +569,48 @@ impl Source {
     /// Reads every value of group `index` in one pass, so they belong together (one bulk
     /// read for sets that have one). Dead groups and revoked sources read all zeros.
     pub fn read_group(&self, index: usize, out: &mut Vec<u64>) -> Result<()> {
-        let st = self.0.read();
-        let g = st.groups.get(index).ok_or_else(|| Error::NotFound {
-            name: format!("group {index}"),
-        })?;
-        self.0.read_group_into(&st, g, out);
+        let (set, target) = {
+            let st = self.0.read();
+            let g = st.groups.get(index).ok_or_else(|| Error::NotFound {
+                name: format!("group {index}"),
+            })?;
+            (g.set, self.0.target(&st, g))
+        };
+        target.read_into(set, out);
         Ok(())
     }
 }
 
+/// What a read of a group resolves to under the source's lock. The read itself happens
+/// after the lock is released, so user code (custom getters, bulk readers) never runs under
+/// a tree lock and may itself read the tree.
+pub(crate) enum Target {
+    /// A simple group's instance.
+    Simple(ErasedInstance),
+    /// An aggregate group's flat list of the subtree.
+    Flat(Arc<Flat>),
+    /// A dead group or a revoked source: reads 0.
+    Zero,
+}
+
 impl Node {
-    /// Appends the carriers of every value of `g` to `out`.
-    pub(crate) fn read_group_into(&self, st: &State, g: &Group, out: &mut Vec<u64>) {
-        let values = g.set.values();
-        let start = out.len();
+    /// The target of group `g` (this node's state `st` is locked by the caller).
+    pub(crate) fn target(&self, st: &State, g: &Group) -> Target {
         match (&g.slot, self.is_revoked()) {
-            (Slot::Simple(i), false) => match g.set.read_all() {
+            (Slot::Simple(i), false) => Target::Simple(i.clone()),
+            (Slot::Aggregate(cache), false) => Target::Flat(self.flat(st, g.set, cache)),
+            _ => Target::Zero,
+        }
+    }
+}
+
+impl Target {
+    /// Appends the carriers of every value of `set` to `out`, read together.
+    pub(crate) fn read_into(&self, set: &ValueSet, out: &mut Vec<u64>) {
+        let values = set.values();
+        let start = out.len();
+        match self {
+            Target::Simple(i) => match set.read_all() {
                 Some(read_all) => {
                     out.resize(start + values.len(), 0);
                     read_all(i.stats(), &mut out[start..]);
@@ -577,8 +620,8 @@ impl Node {
                 }
                 None => out.extend(values.iter().map(|d| crate::read::read(d, i))),
             },
-            (Slot::Aggregate(cache), false) => self.flat(st, g.set, cache).fold_all(g.set, out),
-            _ => out.resize(start + values.len(), 0),
+            Target::Flat(flat) => flat.fold_all(set, out),
+            Target::Zero => out.resize(start + values.len(), 0),
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::fold::Flat;
 use crate::instance::ErasedInstance;
 use crate::read;
 use crate::set::ValueSet;
-use crate::source::{Slot, Source};
+use crate::source::{Slot, Source, Target};
 
 /// One value of one group of one source. Holding it keeps the source alive, as an open
 /// file does; after the source is revoked it reads 0.
@@ -108,20 +108,15 @@ impl ValueRef {
         aggregate: impl FnOnce(&Flat) -> R,
         dead: R,
     ) -> R {
-        let node = &self.source.0;
-        if node.is_revoked() {
-            return dead;
-        }
-        let st = node.read();
-        let g = &st.groups[self.group as usize];
-        match &g.slot {
-            Slot::Simple(i) => simple(i),
-            Slot::Aggregate(cache) => {
-                let flat = node.flat(&st, self.set, cache);
-                drop(st);
-                aggregate(&flat)
-            }
-            Slot::Dead => dead,
+        // Resolve under the lock, read after releasing it (user getters may read the tree).
+        let target = {
+            let st = self.source.0.read();
+            self.source.0.target(&st, &st.groups[self.group as usize])
+        };
+        match target {
+            Target::Simple(i) => simple(&i),
+            Target::Flat(flat) => aggregate(&flat),
+            Target::Zero => dead,
         }
     }
 

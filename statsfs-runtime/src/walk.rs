@@ -87,8 +87,10 @@ impl Source {
         }
         buf.clear();
         meta.clear();
-        let children: Vec<Source> = {
+        // Resolve every group under one lock hold; read them after releasing it.
+        let (targets, children): (Vec<crate::source::Target>, Vec<Source>) = {
             let st = self.0.read();
+            let mut targets = Vec::new();
             for (index, g) in st.groups.iter().enumerate() {
                 if g.hidden && !options.include_hidden {
                     continue;
@@ -98,16 +100,22 @@ impl Source {
                     set: g.set,
                     aggregate: matches!(g.slot, Slot::Aggregate(_)),
                     hidden: g.hidden,
-                    start: buf.len(),
+                    start: 0,
                 });
-                self.0.read_group_into(&st, g, buf);
+                targets.push(self.0.target(&st, g));
             }
-            st.children
+            let children = st
+                .children
                 .iter()
                 .filter(|c| options.include_hidden || !c.is_hidden())
                 .cloned()
-                .collect()
+                .collect();
+            (targets, children)
         };
+        for (m, t) in meta.iter_mut().zip(&targets) {
+            m.start = buf.len();
+            t.read_into(m.set, buf);
+        }
         for m in meta.iter() {
             let values = &buf[m.start..m.start + m.set.values().len()];
             visitor.group(

@@ -396,12 +396,19 @@ fn duplicate_file_names_in_one_source_are_rejected() {
     let exits = Source::new("exits").unwrap();
     assert_eq!(errno(p.add_child(&exits)), libc::EEXIST);
     assert!(exits.parent().is_none());
-    // Two children of one name, hidden or not.
+    // Two visible children of one name collide; a hidden child has no name to collide
+    // with, in either order (only visible file names collide, §7).
     p.add_child(&Source::new("c").unwrap()).unwrap();
     assert_eq!(errno(p.add_child(&Source::new("c").unwrap())), libc::EEXIST);
+    p.add_child(&Source::new_hidden("c").unwrap()).unwrap();
+    let q2 = Source::new("q2").unwrap();
+    q2.add_child(&Source::new_hidden("exits").unwrap()).unwrap();
+    let st2 = Instance::new(VcpuStats::default());
+    q2.add_instance(&st2).unwrap();
     assert_eq!(
-        errno(p.add_child(&Source::new_hidden("c").unwrap())),
-        libc::EEXIST
+        q2.lookup_path("exits")
+            .map(|e| matches!(e, Entry::Value(_))),
+        Ok(true)
     );
     // A set whose value would be called like a child.
     let q = Source::new("q").unwrap();
@@ -713,4 +720,127 @@ fn aggregate_group_reads_use_the_bulk_reader_once_per_instance() {
     );
     assert_eq!(val(&p, "b"), (-128i64) as u64);
     assert_eq!(val(&p, "c"), 9);
+}
+
+#[test]
+fn retained_totals_never_double_count_while_children_leave() {
+    // Fixed values: with retention on, every read of the top aggregate must give exactly the
+    // same total while children are removed; a removed child counted both live (in a stale
+    // cached list) and retained would read higher.
+    let top = Source::new("top").unwrap();
+    top.set_retain_totals(true);
+    top.add_aggregate(&VCPU).unwrap();
+    let vm = Source::new("vm").unwrap();
+    top.add_child(&vm).unwrap();
+    let mut kids = Vec::new();
+    for i in 0..200u64 {
+        let (c, st) = vcpu(&format!("c{i}"), i + 1);
+        vm.add_child(&c).unwrap();
+        kids.push((c, st));
+    }
+    let total: u64 = (1..=200).sum();
+    let exits = top.lookup("exits").unwrap();
+    assert_eq!(exits.read(), total);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut reads = 0u64;
+            started.wait();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || reads < 1000 {
+                assert_eq!(exits.read(), total);
+                reads += 1;
+            }
+            reads
+        });
+        started.wait();
+        for (c, _) in &kids {
+            assert!(vm.remove_child(c));
+            std::thread::yield_now();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+    });
+    assert_eq!(exits.read(), total);
+}
+
+#[test]
+fn revoke_and_removal_release_instances_at_once() {
+    let kvm = Source::new("kvm").unwrap();
+    kvm.add_aggregate(&VCPU).unwrap();
+    let c = Source::new("c").unwrap();
+    let inst = Arc::new(VcpuStats::default());
+    c.add_arc(&inst).unwrap();
+    kvm.add_child(&c).unwrap();
+    assert_eq!(kvm.lookup("exits").unwrap().read(), 0); // the top cache now holds the instance
+    assert!(Arc::strong_count(&inst) > 1);
+    c.revoke();
+    assert_eq!(
+        Arc::strong_count(&inst),
+        1,
+        "revoke released it, with no read in between"
+    );
+    // Removal too: a live instance leaves every ancestor's cache when its source leaves.
+    let d = Source::new("d").unwrap();
+    let other = Arc::new(VcpuStats::default());
+    d.add_arc(&other).unwrap();
+    kvm.add_child(&d).unwrap();
+    assert_eq!(kvm.lookup("exits").unwrap().read(), 0);
+    assert!(kvm.remove_child(&d));
+    drop(d);
+    assert_eq!(
+        Arc::strong_count(&other),
+        1,
+        "removal released it, with no read in between"
+    );
+}
+
+#[test]
+fn getters_may_read_the_tree_while_writers_wait() {
+    use std::sync::OnceLock;
+    static SRC: OnceLock<Source> = OnceLock::new();
+    // A derived value: reads another value of the same source from inside its getter.
+    fn twice_base(_: &(dyn std::any::Any + Send + Sync), _: usize) -> u64 {
+        SRC.get()
+            .map_or(0, |s| 2 * s.lookup_visible("base").map_or(0, |v| v.read()))
+    }
+    fn base(x: &(dyn std::any::Any + Send + Sync), _: usize) -> u64 {
+        x.downcast_ref::<u64>().copied().unwrap_or(0)
+    }
+    let set = ValueSet::owned(
+        "derived",
+        "",
+        None,
+        vec![
+            ValueDesc::new("base", ValueType::U64, Access::func(base, None, 0)),
+            ValueDesc::new("twice", ValueType::U64, Access::func(twice_base, None, 0)),
+        ],
+    )
+    .leak();
+    let s = SRC.get_or_init(|| Source::new("s").unwrap());
+    s.add_values(set, Some(Arc::new(21u64).into()), false)
+        .unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let twice = SRC.get().unwrap().lookup_visible("twice").unwrap();
+        for _ in 0..20_000 {
+            assert_eq!(twice.read(), 42);
+        }
+        let _ = done.send(());
+    });
+    // A writer keeps queueing on the same source's lock meanwhile.
+    let writer = std::thread::spawn(move || {
+        for i in 0..2_000u64 {
+            SRC.get()
+                .unwrap()
+                .add_values(set, Some(Arc::new(i).into()), true)
+                .unwrap();
+        }
+    });
+    let ok = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .is_ok();
+    assert!(ok, "reader deadlocked against the writer");
+    reader.join().unwrap();
+    writer.join().unwrap();
 }
