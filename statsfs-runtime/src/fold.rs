@@ -11,10 +11,14 @@ use crate::set::ValueSet;
 
 /// Cumulative SUM totals of removed children, kept so a parent's counters never go
 /// backwards (opt-in "retained totals"). One slot per descriptor of `set`; only cumulative
-/// SUM slots are ever non-zero.
+/// SUM slots are ever non-zero. A store is never changed in place except by clear, so a
+/// cached list holding it stays consistent.
 pub(crate) struct Retained {
     pub(crate) set: &'static ValueSet,
     pub(crate) slots: Box<[AtomicU64]>,
+    /// The removed child these totals came from, while it exists (it may come back);
+    /// `None` for the merged totals of children that are gone for good.
+    pub(crate) from: Option<std::sync::Weak<crate::source::Node>>,
 }
 
 impl Retained {
@@ -22,7 +26,22 @@ impl Retained {
         Retained {
             set,
             slots: set.values().iter().map(|_| AtomicU64::new(0)).collect(),
+            from: None,
         }
+    }
+
+    /// A store with `self`'s totals plus `other`'s.
+    pub(crate) fn merged(&self, other: &Retained) -> Retained {
+        let r = Retained::new(self.set);
+        for ((d, a), b) in r
+            .slots
+            .iter()
+            .zip(self.slots.iter())
+            .zip(other.slots.iter())
+        {
+            d.store(a.load(Relaxed).wrapping_add(b.load(Relaxed)), Relaxed);
+        }
+        r
     }
 }
 
@@ -134,18 +153,13 @@ impl Flat {
         }
     }
 
-    /// A new retained store: `base` (if any) plus this subtree's retained-eligible totals.
-    /// Never changes `base`: cached lists still holding it keep their old, consistent sum.
-    pub(crate) fn retain_onto(&self, set: &'static ValueSet, base: Option<&Retained>) -> Retained {
+    /// This subtree's retained-eligible totals as a new store.
+    pub(crate) fn retained(&self, set: &'static ValueSet) -> Retained {
         let r = Retained::new(set);
         for (i, desc) in set.values().iter().enumerate() {
-            let old = base.map_or(0, |b| b.slots[i].load(Relaxed));
-            let add = if is_retained(desc) {
-                self.fold(set, i)
-            } else {
-                0
-            };
-            r.slots[i].store(old.wrapping_add(add), Relaxed);
+            if is_retained(desc) {
+                r.slots[i].store(self.fold(set, i), Relaxed);
+            }
         }
         r
     }

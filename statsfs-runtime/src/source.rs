@@ -31,6 +31,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A node of the tree: a directory in the filesystem view. Cloning gives another handle to
 /// the same node; a parent keeps its children alive, and so does any handle.
+///
+/// Trees are walked recursively: depth is expected to be small (`kvm/<vm>/vcpu<N>` is 3);
+/// a chain thousands of sources deep can exhaust a thread's stack.
 #[derive(Clone)]
 pub struct Source(pub(crate) Arc<Node>);
 
@@ -378,6 +381,12 @@ impl Source {
             });
         }
         *lock(&child.0.parent) = Arc::downgrade(&self.0);
+        // A child coming back: the totals retained when it left are live again.
+        st.retained.retain(|r| {
+            !r.from
+                .as_ref()
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&child.0)))
+        });
         st.children.push(child.clone());
         drop(st);
         self.0.bump();
@@ -410,17 +419,39 @@ impl Source {
         true
     }
 
-    /// Folds the retainable totals of `child`'s subtree into `st`'s retained totals, copying
-    /// on write so that no cached list sees the child both live and retained.
+    /// Keeps the retainable totals of `child`'s subtree in stores of their own, tagged with
+    /// the child: if it comes back, its store goes (its values are live again); stores of
+    /// children that no longer exist merge into one, so churn keeps the list short.
     fn retain_subtree(st: &mut State, child: &Source) {
         let cst = child.0.read();
         let mut sets = Vec::new();
         child.0.sets_in_subtree(&cst, &mut sets);
         for set in sets {
-            let flat = child.0.build_flat(&cst, set, 0);
-            match st.retained.iter().position(|r| ValueSet::same(r.set, set)) {
-                Some(p) => st.retained[p] = Arc::new(flat.retain_onto(set, Some(&st.retained[p]))),
-                None => st.retained.push(Arc::new(flat.retain_onto(set, None))),
+            let mut r = child.0.build_flat(&cst, set, 0).retained(set);
+            r.from = Some(Arc::downgrade(&child.0));
+            st.retained.push(Arc::new(r));
+        }
+        drop(cst);
+        // Merge the stores of children that are gone for good into one base store per set.
+        let mut i = 0;
+        while i < st.retained.len() {
+            let dead = st.retained[i]
+                .from
+                .as_ref()
+                .is_some_and(|w| w.strong_count() == 0);
+            if !dead {
+                i += 1;
+                continue;
+            }
+            let gone = st.retained.remove(i);
+            let set = gone.set;
+            match st
+                .retained
+                .iter()
+                .position(|r| r.from.is_none() && ValueSet::same(r.set, set))
+            {
+                Some(b) => st.retained[b] = Arc::new(st.retained[b].merged(&gone)),
+                None => st.retained.push(Arc::new(Retained::new(set).merged(&gone))),
             }
         }
     }

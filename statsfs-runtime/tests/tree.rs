@@ -844,3 +844,37 @@ fn getters_may_read_the_tree_while_writers_wait() {
     reader.join().unwrap();
     writer.join().unwrap();
 }
+
+#[test]
+fn retained_totals_step_aside_when_the_child_comes_back() {
+    let vm = Source::new("vm").unwrap();
+    vm.set_retain_totals(true);
+    vm.add_aggregate(&VCPU).unwrap();
+    let (c, st) = vcpu("vcpu0", 10);
+    vm.add_child(&c).unwrap();
+    assert!(vm.remove_child(&c));
+    assert_eq!(val(&vm, "exits"), 10, "retained while away");
+    st.exits.add(5); // still counting while detached
+    vm.add_child(&c).unwrap();
+    assert_eq!(val(&vm, "exits"), 15, "live again, not counted twice");
+    assert!(vm.remove_child(&c));
+    assert_eq!(val(&vm, "exits"), 15);
+    // Children that leave and are dropped merge into one store: totals stay exact.
+    let mut expect = 15;
+    for i in 0..300u64 {
+        let (k, _s) = vcpu(&format!("k{i}"), i);
+        vm.add_child(&k).unwrap();
+        assert!(vm.remove_child(&k));
+        expect += i;
+    }
+    assert_eq!(val(&vm, "exits"), expect);
+    // Clearing the aggregate clears every retained store, merged or not.
+    vm.lookup("exits").unwrap().write_text(b"0").unwrap();
+    assert_eq!(val(&vm, "exits"), 0);
+    vm.add_child(&c).unwrap();
+    assert_eq!(
+        val(&vm, "exits"),
+        15,
+        "c was detached during the clear: its own count is live"
+    );
+}
