@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::desc::ValueDesc;
+use crate::desc::{AccessKind, ValueDesc};
 use crate::error::{Error, Result};
 use crate::fold::Flat;
 use crate::instance::ErasedInstance;
@@ -93,6 +93,17 @@ impl ValueRef {
     /// The value as a 64-bit carrier: the instance's field for a simple value, the fold over
     /// the subtree for an aggregate, 0 when dead.
     pub fn read(&self) -> u64 {
+        // Field access runs no user code, so a simple value is read under the lock without
+        // cloning the instance handle; anything else goes through `resolve`.
+        if let AccessKind::Field { .. } = self.desc().access.0 {
+            let node = &self.source.0;
+            let st = node.read();
+            if let (Slot::Simple(i), false) =
+                (&st.groups[self.group as usize].slot, node.is_revoked())
+            {
+                return read::read(self.desc(), i);
+            }
+        }
         self.resolve(
             |i| read::read(self.desc(), i),
             |f| f.fold(self.set, self.index as usize),
