@@ -204,11 +204,24 @@ impl Field<'_> {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
-        self.attrs.kind.as_ref().map_or("Cumulative", |k| k.value)
+    pub fn kind(&self) -> statsfs_runtime::Kind {
+        self.attrs
+            .kind
+            .as_ref()
+            .map_or(statsfs_runtime::Kind::Cumulative, |k| k.value)
     }
 
-    pub fn aggregation(&self) -> &'static str {
-        self.attrs.aggregation.as_ref().map_or("Sum", |a| a.value)
+    pub fn aggregation(&self) -> statsfs_runtime::Aggregation {
+        self.attrs
+            .aggregation
+            .as_ref()
+            .map_or(statsfs_runtime::Aggregation::Sum, |a| a.value)
+    }
+
+    pub fn unit(&self) -> statsfs_runtime::UnitKind {
+        self.attrs
+            .unit
+            .as_ref()
+            .map_or(statsfs_runtime::UnitKind::None, |u| u.value)
     }
 }

@@ -6,6 +6,8 @@ use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitInt, LitStr, Token};
 
+use statsfs_runtime::{Aggregation, Kind, UnitKind};
+
 use crate::ctxt::Ctxt;
 
 /// A parsed value and where it was written.
@@ -22,44 +24,6 @@ pub struct SpTokens<T> {
     pub value: T,
     pub tokens: TokenStream,
 }
-
-/// One of a fixed list of words, mapped to the runtime's variant name.
-pub struct Choice {
-    pub key: &'static str,
-    pub options: &'static [(&'static str, &'static str)],
-}
-
-pub const AGGREGATION: Choice = Choice {
-    key: "aggregation",
-    options: &[
-        ("sum", "Sum"),
-        ("min", "Min"),
-        ("max", "Max"),
-        ("avg", "Avg"),
-        ("count_zero", "CountZero"),
-        ("none", "None"),
-    ],
-};
-
-pub const KIND: Choice = Choice {
-    key: "kind",
-    options: &[
-        ("cumulative", "Cumulative"),
-        ("instant", "Instant"),
-        ("peak", "Peak"),
-    ],
-};
-
-pub const UNIT: Choice = Choice {
-    key: "unit",
-    options: &[
-        ("none", "None"),
-        ("bytes", "Bytes"),
-        ("seconds", "Seconds"),
-        ("cycles", "Cycles"),
-        ("boolean", "Boolean"),
-    ],
-};
 
 const CONTAINER_KEYS: &[&str] = &["name", "label", "crate"];
 const FIELD_KEYS: &[&str] = &[
@@ -86,10 +50,10 @@ pub struct ContainerAttrs {
 /// Attributes on one field.
 #[derive(Default)]
 pub struct FieldAttrs {
-    /// Runtime variant names (`Sum`, `Cumulative`, `Bytes`) with the span of the value.
-    pub aggregation: Option<Sp<&'static str>>,
-    pub kind: Option<Sp<&'static str>>,
-    pub unit: Option<Sp<&'static str>>,
+    /// The runtime's own values, with the span of the word written.
+    pub aggregation: Option<Sp<Aggregation>>,
+    pub kind: Option<Sp<Kind>>,
+    pub unit: Option<Sp<UnitKind>>,
     pub base: Option<SpTokens<u8>>,
     pub exponent: Option<SpTokens<i16>>,
     pub show: Option<syn::Path>,
@@ -132,30 +96,28 @@ fn parse_str(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     meta.value()?.parse()
 }
 
-fn parse_choice(
+/// One word of a runtime vocabulary (`all`, spelled by `word`): the words are the runtime's,
+/// so the derive, the generator and the IR cannot disagree on them.
+fn parse_word<T: Copy>(
     cx: &Ctxt,
     meta: &ParseNestedMeta<'_>,
-    choice: &Choice,
-) -> syn::Result<Option<Sp<&'static str>>> {
+    key: &str,
+    all: &[T],
+    word: fn(T) -> &'static str,
+) -> syn::Result<Option<Sp<T>>> {
     let lit = parse_str(meta)?;
-    let word = lit.value();
-    match choice.options.iter().find(|(w, _)| *w == word) {
-        Some((_, variant)) => Ok(Some(Sp {
-            value: variant,
+    let written = lit.value();
+    match all.iter().find(|&&v| word(v) == written) {
+        Some(&value) => Ok(Some(Sp {
+            value,
             span: lit.span(),
         })),
         None => {
-            let valid: Vec<String> = choice
-                .options
-                .iter()
-                .map(|(w, _)| format!("`{w}`"))
-                .collect();
+            let valid: Vec<String> = all.iter().map(|&v| format!("`{}`", word(v))).collect();
             cx.error_spanned_by(
                 &lit,
                 format!(
-                    "unknown {} `{}`; expected one of {}",
-                    choice.key,
-                    word,
+                    "unknown {key} `{written}`; expected one of {}",
                     valid.join(", ")
                 ),
             );
@@ -245,15 +207,23 @@ impl FieldAttrs {
             let r = attr.parse_nested_meta(|meta| {
                 let p = &meta.path;
                 if p.is_ident("aggregation") {
-                    if let Some(v) = parse_choice(cx, &meta, &AGGREGATION)? {
+                    if let Some(v) = parse_word(
+                        cx,
+                        &meta,
+                        "aggregation",
+                        &Aggregation::ALL,
+                        Aggregation::as_str,
+                    )? {
                         set_once(cx, &meta, &mut out.aggregation, v);
                     }
                 } else if p.is_ident("kind") {
-                    if let Some(v) = parse_choice(cx, &meta, &KIND)? {
+                    if let Some(v) = parse_word(cx, &meta, "kind", &Kind::ALL, Kind::as_str)? {
                         set_once(cx, &meta, &mut out.kind, v);
                     }
                 } else if p.is_ident("unit") {
-                    if let Some(v) = parse_choice(cx, &meta, &UNIT)? {
+                    if let Some(v) =
+                        parse_word(cx, &meta, "unit", &UnitKind::ALL, UnitKind::as_str)?
+                    {
                         set_once(cx, &meta, &mut out.unit, v);
                     }
                 } else if p.is_ident("base") {

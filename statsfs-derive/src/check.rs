@@ -1,7 +1,7 @@
 //! Checks that need the whole container: names, duplicates after `rename`, and attribute
 //! combinations that make no sense for the field's type or kind.
 
-use statsfs_runtime::{rules, Aggregation, Kind, UnitKind};
+use statsfs_runtime::rules;
 
 use crate::ast::{Container, TypeClass};
 use crate::ctxt::Ctxt;
@@ -70,7 +70,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
 
         let kind = f.kind();
         let agg = f.aggregation();
-        if let Some(msg) = rules::aggregation_for_type(f.value_type(), aggregation(agg)) {
+        if let Some(msg) = rules::aggregation_for_type(f.value_type(), agg) {
             let span = a.aggregation.as_ref().map_or(f.ident.span(), |x| x.span);
             cx.error_at(span, msg);
         }
@@ -78,7 +78,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         // matching it is a legitimate choice (kvm-stats.md §6), so no check on kind here.
         if let Some(c) = a.clearable.as_ref().filter(|c| c.value) {
             // The runtime's rule: anything not floating (instant) clears, peaks included.
-            if let Some(msg) = rules::clearable_kind(kind_enum(kind)) {
+            if let Some(msg) = rules::clearable_kind(kind) {
                 cx.error_at(c.span, msg);
             } else if let TypeClass::Plain { .. } = f.class {
                 cx.error_at(
@@ -90,7 +90,7 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 );
             }
         }
-        let unit = unit_enum(a.unit.as_ref().map_or("None", |u| u.value));
+        let unit = f.unit();
         for (what, tokens) in [
             ("base", a.base.as_ref().map(|b| &b.tokens)),
             ("exponent", a.exponent.as_ref().map(|e| &e.tokens)),
@@ -113,34 +113,4 @@ fn invalid_name(name: &str) -> Option<String> {
 
 fn type_text(ty: &syn::Type) -> String {
     quote::quote!(#ty).to_string().replace(' ', "")
-}
-
-/// The runtime's enums for the attribute words (the variant names `attr` maps them to).
-fn aggregation(variant: &str) -> Aggregation {
-    match variant {
-        "Min" => Aggregation::Min,
-        "Max" => Aggregation::Max,
-        "Avg" => Aggregation::Avg,
-        "CountZero" => Aggregation::CountZero,
-        "None" => Aggregation::None,
-        _ => Aggregation::Sum,
-    }
-}
-
-fn kind_enum(variant: &str) -> Kind {
-    match variant {
-        "Instant" => Kind::Instant,
-        "Peak" => Kind::Peak,
-        _ => Kind::Cumulative,
-    }
-}
-
-fn unit_enum(variant: &str) -> UnitKind {
-    match variant {
-        "Bytes" => UnitKind::Bytes,
-        "Seconds" => UnitKind::Seconds,
-        "Cycles" => UnitKind::Cycles,
-        "Boolean" => UnitKind::Boolean,
-        _ => UnitKind::None,
-    }
 }

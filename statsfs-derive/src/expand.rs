@@ -110,9 +110,10 @@ fn desc(
     let (field, fty) = (f.ident, f.ty);
     let name = f.name();
     let doc = &f.doc;
-    let agg = format_ident!("{}", f.aggregation());
-    let kind = format_ident!("{}", f.kind());
-    let unit = format_ident!("{}", a.unit.as_ref().map_or("None", |u| u.value));
+    // The runtime's variant names are the enums' Debug names.
+    let agg = format_ident!("{}", format!("{:?}", f.aggregation()));
+    let kind = format_ident!("{}", format!("{:?}", f.kind()));
+    let unit = format_ident!("{}", format!("{:?}", f.unit()));
     let base = format_ident!(
         "{}",
         if a.base.as_ref().is_some_and(|b| b.value == 2) {

@@ -33,37 +33,11 @@ const VALUE_KEYS: &[&str] = &[
 ];
 const HIST_KEYS: &[&str] = &["type", "buckets", "bucket_size"];
 
-const TYPES: &[(&str, ValueType)] = &[
-    ("u8", ValueType::U8),
-    ("u16", ValueType::U16),
-    ("u32", ValueType::U32),
-    ("u64", ValueType::U64),
-    ("i8", ValueType::I8),
-    ("i16", ValueType::I16),
-    ("i32", ValueType::I32),
-    ("i64", ValueType::I64),
-    ("bool", ValueType::Bool),
-];
-const AGGREGATIONS: &[(&str, Aggregation)] = &[
-    ("sum", Aggregation::Sum),
-    ("min", Aggregation::Min),
-    ("max", Aggregation::Max),
-    ("avg", Aggregation::Avg),
-    ("count_zero", Aggregation::CountZero),
-    ("none", Aggregation::None),
-];
-const KINDS: &[(&str, Kind)] = &[
-    ("cumulative", Kind::Cumulative),
-    ("instant", Kind::Instant),
-    ("peak", Kind::Peak),
-];
-const UNITS: &[(&str, UnitKind)] = &[
-    ("none", UnitKind::None),
-    ("bytes", UnitKind::Bytes),
-    ("seconds", UnitKind::Seconds),
-    ("cycles", UnitKind::Cycles),
-    ("boolean", UnitKind::Boolean),
-];
+/// A word table from a runtime vocabulary: the schema language's words are the runtime's.
+fn table<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<(&'static str, T)> {
+    all.iter().map(|&v| (name(v), v)).collect()
+}
+
 const HIST_TYPES: &[(&str, bool)] = &[("log", true), ("linear", false)];
 
 /// Parses and checks one schema. `file` is only used in messages.
@@ -302,16 +276,34 @@ impl Cx<'_> {
     fn value(&mut self, v: &V<'_>) -> Option<Value> {
         let t = self.table(v, "a value", VALUE_KEYS)?;
         let name = self.name(&t, "name", "value name");
-        let ty = self.choice(&t, "type", "type", TYPES, None);
+        let ty = self.choice(
+            &t,
+            "type",
+            "type",
+            &table(&ValueType::BUILTIN, ValueType::as_str),
+            None,
+        );
         let aggregation = self.choice(
             &t,
             "aggregation",
             "aggregation",
-            AGGREGATIONS,
+            &table(&Aggregation::ALL, Aggregation::as_str),
             Some(Aggregation::Sum),
         );
-        let kind = self.choice(&t, "kind", "kind", KINDS, Some(Kind::Cumulative));
-        let unit = self.choice(&t, "unit", "unit", UNITS, Some(UnitKind::None));
+        let kind = self.choice(
+            &t,
+            "kind",
+            "kind",
+            &table(&Kind::ALL, Kind::as_str),
+            Some(Kind::Cumulative),
+        );
+        let unit = self.choice(
+            &t,
+            "unit",
+            "unit",
+            &table(&UnitKind::ALL, UnitKind::as_str),
+            Some(UnitKind::None),
+        );
         // The default storage fits the type: statsfs's u64 counters, or a std atomic.
         let storage_default = match (ty.as_ref().map(|t| t.0), kind.as_ref().map(|k| k.0)) {
             (Some(ValueType::U64), Some(Kind::Instant)) => Storage::Gauge,
@@ -380,7 +372,7 @@ impl Cx<'_> {
                 ("exponent", exponent.as_ref().map(|e| e.1.clone())),
             ] {
                 if let (Some(span), Some(msg)) = (given, rules::scale_for_unit(unit.0, what)) {
-                    self.error(span, msg, format!("the unit is {}", unit_word(unit.0)));
+                    self.error(span, msg, format!("the unit is {}", unit.0.as_str()));
                 }
             }
         }
@@ -719,10 +711,6 @@ fn word<T: PartialEq + Copy>(options: &[(&'static str, T)], v: T) -> &'static st
         .iter()
         .find(|(_, o)| *o == v)
         .map_or("?", |(w, _)| w)
-}
-
-fn unit_word(u: UnitKind) -> &'static str {
-    word(UNITS, u)
 }
 
 /// `net_device` → `NetDevice`.

@@ -148,12 +148,6 @@ impl Value {
 
     /// The unit as the schema spells it.
     pub fn unit_word(&self) -> &'static str {
-        match self.unit {
-            UnitKind::None => "none",
-            UnitKind::Bytes => "bytes",
-            UnitKind::Seconds => "seconds",
-            UnitKind::Cycles => "cycles",
-            UnitKind::Boolean => "boolean",
-        }
+        self.unit.as_str()
     }
 }

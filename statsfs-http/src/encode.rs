@@ -189,12 +189,11 @@ fn write_value(desc: &ValueDesc, v: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(b.format(scaled).as_bytes());
 }
 
+/// The OpenMetrics `# UNIT` of a value: none for plain counts and booleans.
 fn unit_word(u: UnitKind) -> Option<&'static str> {
     match u {
-        UnitKind::Bytes => Some("bytes"),
-        UnitKind::Seconds => Some("seconds"),
-        UnitKind::Cycles => Some("cycles"),
         UnitKind::None | UnitKind::Boolean => None,
+        u => Some(u.as_str()),
     }
 }
 

@@ -97,7 +97,7 @@ pub fn schema(root: &Source, prefix: &str) -> Value {
                         "type": d.ty.as_str(),
                         "aggregation": d.aggregation.as_str(),
                         "kind": d.kind.as_str(),
-                        "unit": format!("{:?}", d.unit.kind).to_lowercase(),
+                        "unit": d.unit.kind.as_str(),
                         "base": if d.unit.base == Base::Pow2 { 2 } else { 10 },
                         "exponent": d.unit.exponent,
                         "clearable": d.is_clearable(),

@@ -35,6 +35,24 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// The built-in types, in the order schemas and messages list them.
+    pub const BUILTIN: [ValueType; 9] = [
+        ValueType::U8,
+        ValueType::U16,
+        ValueType::U32,
+        ValueType::U64,
+        ValueType::I8,
+        ValueType::I16,
+        ValueType::I32,
+        ValueType::I64,
+        ValueType::Bool,
+    ];
+
+    /// The built-in type a schema word names (`u32`).
+    pub fn from_word(word: &str) -> Option<ValueType> {
+        ValueType::BUILTIN.into_iter().find(|t| t.as_str() == word)
+    }
+
     /// Whether min/max compare, AVG divide and text print as `i64`.
     pub const fn is_signed(self) -> bool {
         matches!(
@@ -111,6 +129,21 @@ pub enum Aggregation {
 }
 
 impl Aggregation {
+    /// Every aggregation, in the order schemas and messages list them.
+    pub const ALL: [Aggregation; 6] = [
+        Aggregation::Sum,
+        Aggregation::Min,
+        Aggregation::Max,
+        Aggregation::Avg,
+        Aggregation::CountZero,
+        Aggregation::None,
+    ];
+
+    /// The aggregation a schema word names (`count_zero`).
+    pub fn from_word(word: &str) -> Option<Aggregation> {
+        Aggregation::ALL.into_iter().find(|a| a.as_str() == word)
+    }
+
     /// The name used in schemas and documentation.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -137,6 +170,14 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order schemas and messages list them.
+    pub const ALL: [Kind; 3] = [Kind::Cumulative, Kind::Instant, Kind::Peak];
+
+    /// The kind a schema word names (`instant`).
+    pub fn from_word(word: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+
     /// The name used in schemas and documentation.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -160,6 +201,33 @@ pub enum UnitKind {
     Cycles,
     /// 0 or 1.
     Boolean,
+}
+
+impl UnitKind {
+    /// Every unit, in the order schemas and messages list them.
+    pub const ALL: [UnitKind; 5] = [
+        UnitKind::None,
+        UnitKind::Bytes,
+        UnitKind::Seconds,
+        UnitKind::Cycles,
+        UnitKind::Boolean,
+    ];
+
+    /// The name used in schemas, documentation and OpenMetrics `# UNIT` lines.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::None => "none",
+            UnitKind::Bytes => "bytes",
+            UnitKind::Seconds => "seconds",
+            UnitKind::Cycles => "cycles",
+            UnitKind::Boolean => "boolean",
+        }
+    }
+
+    /// The unit a schema word names (`seconds`).
+    pub fn from_word(word: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|u| u.as_str() == word)
+    }
 }
 
 /// The base the exponent applies to.

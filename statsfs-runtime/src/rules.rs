@@ -27,12 +27,10 @@ pub fn clearable_kind(kind: Kind) -> Option<&'static str> {
 /// A base or exponent given for a unit that has no scale.
 pub fn scale_for_unit(unit: UnitKind, what: &str) -> Option<String> {
     match unit {
-        UnitKind::None | UnitKind::Boolean => {
-            Some(format!(
+        UnitKind::None | UnitKind::Boolean => Some(format!(
             "`{what}` scales a unit, but the unit is `{}`; set `unit` to bytes, seconds or cycles",
-            if unit == UnitKind::None { "none" } else { "boolean" }
-        ))
-        }
+            unit.as_str()
+        )),
         _ => None,
     }
 }
