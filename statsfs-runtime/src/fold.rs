@@ -102,15 +102,17 @@ impl Flat {
                 fold_iter(agg, signed, self.insts.iter().map(|i| read::read(desc, i)))
             }
         };
-        if is_retained(desc) {
-            let kept = self
-                .retained
-                .iter()
-                .fold(0u64, |a, r| a.wrapping_add(r.slots[index].load(Relaxed)));
-            v.wrapping_add(kept)
-        } else {
-            v
+        v.wrapping_add(self.kept(desc, index))
+    }
+
+    /// What removed children left in descriptor `index` (cumulative SUM values only).
+    fn kept(&self, desc: &ValueDesc, index: usize) -> u64 {
+        if !is_retained(desc) {
+            return 0;
         }
+        self.retained
+            .iter()
+            .fold(0u64, |a, r| a.wrapping_add(r.slots[index].load(Relaxed)))
     }
 
     /// Every aggregate of `set` at once, appended to `out`. A set with a bulk reader (a
@@ -131,14 +133,7 @@ impl Flat {
         for (i, desc) in set.values().iter().enumerate() {
             let column = matrix.iter().skip(i).step_by(n.max(1)).copied();
             let v = fold_iter(desc.aggregation, desc.ty.is_signed(), column);
-            let kept = if is_retained(desc) {
-                self.retained
-                    .iter()
-                    .fold(0u64, |a, r| a.wrapping_add(r.slots[i].load(Relaxed)))
-            } else {
-                0
-            };
-            out.push(v.wrapping_add(kept));
+            out.push(v.wrapping_add(self.kept(desc, i)));
         }
     }
 
