@@ -133,10 +133,10 @@ fn vcpu_loop(
 ) {
     while !stop.load(Relaxed) {
         park(&pause, &stop);
-        let t = Clock::now();
-        let exit = vcpu.run();
-        let ns = t.elapsed().as_nanos() as u64;
         let count = opts.count;
+        let t = count.then(Clock::now);
+        let exit = vcpu.run();
+        let ns = t.map_or(0, |t| t.elapsed().as_nanos() as u64);
         let reason: u32 = match exit {
             Ok(VcpuExit::IoOut(..)) => {
                 if count {

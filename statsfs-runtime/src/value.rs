@@ -93,17 +93,6 @@ impl ValueRef {
     /// The value as a 64-bit carrier: the instance's field for a simple value, the fold over
     /// the subtree for an aggregate, 0 when dead.
     pub fn read(&self) -> u64 {
-        // Field access runs no user code, so a simple value is read under the lock without
-        // cloning the instance handle; anything else goes through `resolve`.
-        if let AccessKind::Field { .. } = self.desc().access.0 {
-            let node = &self.source.0;
-            let st = node.read();
-            if let (Slot::Simple(i), false) =
-                (&st.groups[self.group as usize].slot, node.is_revoked())
-            {
-                return read::read(self.desc(), i);
-            }
-        }
         self.resolve(
             |i| read::read(self.desc(), i),
             |f| f.fold(self.set, self.index as usize),
@@ -111,18 +100,26 @@ impl ValueRef {
         )
     }
 
-    /// Runs `simple` on the instance of a simple value (under the source's read lock) or
-    /// `aggregate` on the subtree's flat list (after releasing it); `dead` when revoked.
+    /// Runs `simple` on the instance of a simple value or `aggregate` on the subtree's flat
+    /// list; `dead` when revoked or dead. User code (custom getters and clears) never runs
+    /// under the source's lock, since it may read the tree; field access runs none, so a
+    /// simple value with field access is handled under the lock without cloning the handle.
     fn resolve<R>(
         &self,
         simple: impl FnOnce(&ErasedInstance) -> R,
         aggregate: impl FnOnce(&Flat) -> R,
         dead: R,
     ) -> R {
-        // Resolve under the lock, read after releasing it (user getters may read the tree).
+        let node = &self.source.0;
         let target = {
-            let st = self.source.0.read();
-            self.source.0.target(&st, &st.groups[self.group as usize])
+            let st = node.read();
+            let g = &st.groups[self.group as usize];
+            if let (AccessKind::Field { .. }, Slot::Simple(i), false) =
+                (self.desc().access.0, &g.slot, node.is_revoked())
+            {
+                return simple(i);
+            }
+            node.target(&st, g)
         };
         match target {
             Target::Simple(i) => simple(&i),
