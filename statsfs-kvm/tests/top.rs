@@ -29,6 +29,16 @@ fn top(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The test tree over HTTP on a free loopback port, metric prefix `t`.
+fn serve(reg: &Registry) -> statsfs_http::Server {
+    let config = statsfs_http::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        prefix: "t".into(),
+        ..Default::default()
+    };
+    statsfs_http::Server::start(reg, config).unwrap()
+}
+
 fn tree() -> (Registry, Vec<Instance<Cpu>>) {
     let reg = Registry::new();
     let root = Source::new("vm").unwrap();
@@ -122,12 +132,7 @@ fn batch_from_a_binary_stats_file_is_exact() {
 #[test]
 fn batch_from_http_is_exact_and_rates_are_per_second() {
     let (reg, keep) = tree();
-    let config = statsfs_http::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        prefix: "t".into(),
-        ..Default::default()
-    };
-    let srv = statsfs_http::Server::start(&reg, config).unwrap();
+    let srv = serve(&reg);
     let addr = srv.addr().to_string();
     let (ok, out, err) = top(&[
         "--http",
@@ -211,12 +216,7 @@ fn live_mode_under_tmux() {
         return eprintln!("SKIPPED: tmux not installed");
     }
     let (reg, keep) = tree();
-    let config = statsfs_http::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        prefix: "t".into(),
-        ..Default::default()
-    };
-    let srv = statsfs_http::Server::start(&reg, config).unwrap();
+    let srv = serve(&reg);
     let session = format!("statsfs-top-{}", std::process::id());
     let cmd = format!(
         "{} top --http {} --interval 0.3",
