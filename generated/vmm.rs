@@ -5,6 +5,12 @@
 #[derive(Default, ::statsfs::StatsSource)]
 #[stats(name = "vmm_vm", label = "vm", crate = "::statsfs")]
 pub struct VmmVmStats {
+    /// 1 while the VM runs: summed in `kvm/`, the number of VMs running, and per VM a value kvm_stat can show beside the kernel's.
+    #[stats(aggregation = "sum", kind = "instant")]
+    pub vmm_vms: ::std::sync::atomic::AtomicU32,
+    /// vCPU threads the VMM started for this VM (summed in `kvm/`: for all VMs).
+    #[stats(aggregation = "sum", kind = "cumulative")]
+    pub vmm_vcpu_threads: ::statsfs::Counter,
     /// Virtual CPUs created.
     #[stats(aggregation = "sum", kind = "instant")]
     pub vmm_vcpus: ::std::sync::atomic::AtomicU32,
@@ -40,7 +46,7 @@ pub struct VmmVcpuStats {
     /// Time spent inside KVM_RUN.
     #[stats(aggregation = "sum", kind = "cumulative", unit = "seconds", exponent = -9)]
     pub vmm_run_ns: ::statsfs::LocalCounter,
-    /// Reason of the last exit, by name.
+    /// Reason of the last exit (`KVM_EXIT_*`). The `kvm/` tree is numeric, so its file reads the number; the bulk file, JSON and `statsfs top` show the name. No aggregate: a sum of exit reasons means nothing.
     #[stats(aggregation = "none", kind = "instant", show = show_vmm_vcpu_vmm_last_exit)]
     pub vmm_last_exit: ::std::sync::atomic::AtomicU32,
 }

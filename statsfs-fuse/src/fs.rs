@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
@@ -12,6 +12,7 @@ use fuser::{
     OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry,
     ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
+use statsfs_runtime::kvm_binary::StatsFile;
 use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
 
 use crate::inode::{Inodes, Node};
@@ -25,11 +26,22 @@ use crate::mount::{Options, BINARY_FILE, BULK_FILE};
 /// on every open.
 pub(crate) const TTL: Duration = Duration::from_secs(3600);
 
-/// One open file: what it is, and its text, taken once at the first read so that partial
-/// reads of one open see one number.
+/// One open file: what it is and what its reads return.
 struct Handle {
     node: Node,
-    text: OnceLock<Vec<u8>>,
+    content: Content,
+}
+
+/// What reads of one open file see, as the kernel's own files behave.
+enum Content {
+    /// A text file (a value or the bulk file): taken afresh by every read at offset 0, as
+    /// debugfs's `simple_attr` does, so a tool that keeps the file open and rereads it from
+    /// the start sees new values; reads further on continue the text of that read, so
+    /// partial reads of one pass see one number.
+    Text(Mutex<Option<Arc<Vec<u8>>>>),
+    /// The binary stats file: header and descriptors fixed at open, data read on every
+    /// read that reaches it, as a KVM stats fd.
+    Binary(StatsFile),
 }
 
 pub(crate) struct StatsFs {
@@ -133,9 +145,6 @@ impl StatsFs {
                 };
                 s.walk(WalkOptions::default(), &mut b);
                 b.out.into_bytes()
-            }
-            Node::Binary(s) if self.registry.serves(s) => {
-                statsfs_runtime::kvm_binary::encode_source(s)
             }
             Node::Bulk(_) | Node::Binary(_) | Node::Dir(_) => Vec::new(),
         }
@@ -275,14 +284,12 @@ impl Filesystem for StatsFs {
             Node::Bulk(_) | Node::Binary(_) if writes => return reply.error(Errno::EACCES),
             _ => {}
         }
+        let content = match &node {
+            Node::Binary(s) => Content::Binary(StatsFile::new(s)),
+            _ => Content::Text(Mutex::new(None)),
+        };
         let fh = self.next_fh.fetch_add(1, Relaxed);
-        lock(&self.handles).insert(
-            fh,
-            Handle {
-                node,
-                text: OnceLock::new(),
-            },
-        );
+        lock(&self.handles).insert(fh, Handle { node, content });
         // Direct I/O: reads come to us, so each open sees a fresh value, and st_size (0)
         // never truncates a read.
         reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO);
@@ -300,27 +307,41 @@ impl Filesystem for StatsFs {
         reply: ReplyData,
     ) {
         self.requests.fetch_add(1, Relaxed);
-        let node = match lock(&self.handles).get(&fh.0) {
-            Some(h) => match h.text.get() {
-                Some(t) => {
-                    let start = (offset as usize).min(t.len());
-                    let end = start.saturating_add(size as usize).min(t.len());
-                    return reply.data(&t[start..end]);
+        let slice = |t: &[u8]| {
+            let start = (offset as usize).min(t.len());
+            let end = start.saturating_add(size as usize).min(t.len());
+            t[start..end].to_vec()
+        };
+        // Decide under the handle table's lock; read values outside it.
+        let node = {
+            let handles = lock(&self.handles);
+            let Some(h) = handles.get(&fh.0) else {
+                return reply.error(Errno::EBADF);
+            };
+            match &h.content {
+                Content::Binary(file) if self.registry.serves(crate::inode::source_of(&h.node)) => {
+                    let file = file.read_at(offset, size as usize);
+                    drop(handles);
+                    return reply.data(&file);
                 }
-                None => h.node.clone(),
-            },
-            None => return reply.error(Errno::EBADF),
+                // A source that left the tree: its binary file reads as empty.
+                Content::Binary(_) => return reply.data(&[]),
+                Content::Text(t) => match (offset, lock(t).clone()) {
+                    (1.., Some(t)) => return reply.data(&slice(&t)),
+                    _ => h.node.clone(),
+                },
+            }
         };
-        // First read of this open: take the value now, outside the handle table's lock.
-        let text = self.text(&node);
-        let handles = lock(&self.handles);
-        let Some(h) = handles.get(&fh.0) else {
-            return reply.error(Errno::EBADF);
-        };
-        let t = h.text.get_or_init(|| text);
-        let start = (offset as usize).min(t.len());
-        let end = start.saturating_add(size as usize).min(t.len());
-        reply.data(&t[start..end]);
+        let fresh = Arc::new(self.text(&node));
+        let data = slice(&fresh);
+        if let Some(Handle {
+            content: Content::Text(t),
+            ..
+        }) = lock(&self.handles).get(&fh.0)
+        {
+            *lock(t) = Some(fresh);
+        }
+        reply.data(&data);
     }
 
     fn write(

@@ -151,14 +151,25 @@ fn layout_values_and_modes() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    top.extend(vcpu_files.iter().map(|s| s.to_string()));
+    // mp_state has aggregation `none`: no aggregate file above the vCPUs.
+    top.extend(
+        vcpu_files
+            .iter()
+            .filter(|f| **f != "mp_state")
+            .map(|s| s.to_string()),
+    );
     top.sort();
     assert_eq!(names(root.join("kvm")), top);
     let mut vm: Vec<String> = ["pages_4k", "remote_tlb_flush", "vcpu0", "vcpu1"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    vm.extend(vcpu_files.iter().map(|s| s.to_string()));
+    vm.extend(
+        vcpu_files
+            .iter()
+            .filter(|f| **f != "mp_state")
+            .map(|s| s.to_string()),
+    );
     vm.sort();
     assert_eq!(names(root.join("kvm/1234-5")), vm);
     assert_eq!(names(root.join("kvm/1234-5/vcpu1")), vcpu_files);
@@ -269,7 +280,7 @@ fn shell_ls_cat_echo_end_to_end() {
     };
     assert_eq!(
         sh("ls kvm/1234-6").1,
-        "exits\nguest_mode\nhalt_wakeup\nmp_state\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n"
+        "exits\nguest_mode\nhalt_wakeup\npages_4k\nremote_tlb_flush\ntsc-offset\nvcpu0\n"
     );
     assert_eq!(
         sh("ls -a kvm/1234-6/vcpu0").1,
@@ -406,14 +417,14 @@ fn bulk_file_reads_the_whole_subtree_at_once() {
     let vm = read(root.join("kvm/1234-6").join(BULK_FILE));
     assert_eq!(
         vm,
-        "remote_tlb_flush 200\npages_4k 2000\nexits 200\nhalt_wakeup 0\nguest_mode 0\nmp_state RUNNABLE\ntsc-offset -200\n\
+        "remote_tlb_flush 200\npages_4k 2000\nexits 200\nhalt_wakeup 0\nguest_mode 0\ntsc-offset -200\n\
          vcpu0/exits 200\nvcpu0/halt_wakeup 0\nvcpu0/guest_mode 1\nvcpu0/mp_state RUNNABLE\nvcpu0/tsc-offset -200\n"
     );
     let all = read(root.join(BULK_FILE));
     assert_eq!(
         all.lines().count(),
-        7 + 2 * 7 + 3 * 5,
-        "kvm, two VMs, three vCPUs"
+        6 + 2 * 6 + 3 * 5,
+        "kvm, two VMs (no mp_state aggregate), three vCPUs"
     );
     assert!(all.contains("\nkvm/1234-5/vcpu1/exits 101\n"));
     assert!(!names(&root).contains(&BULK_FILE.to_owned()), "not listed");
@@ -515,13 +526,13 @@ fn binary_file_has_the_directorys_values_in_kvms_layout() {
             "exits",
             "halt_wakeup",
             "guest_mode",
-            "mp_state",
             "tsc-offset"
-        ]
+        ],
+        "mp_state has no aggregate"
     );
     assert_eq!(
         data_items(&bytes, &layout),
-        [200, 2000, 200, 0, 0, 0, (-200i64) as u64]
+        [200, 2000, 200, 0, 0, (-200i64) as u64]
     );
     assert_eq!(layout.descs[0].flags, stat_type::CUMULATIVE | unit::NONE);
     assert_eq!(layout.descs[1].flags, stat_type::INSTANT);

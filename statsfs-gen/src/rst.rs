@@ -3,7 +3,7 @@
 
 use askama::Template;
 use statsfs_runtime::naming::metric_name;
-use statsfs_runtime::Kind;
+use statsfs_runtime::{Aggregation, Kind, Unit};
 
 use crate::schema::{Schema, Show, Value};
 
@@ -79,6 +79,20 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
             " A {} histogram of {} buckets (not yet served by the runtime).",
             if h.log { "log2" } else { "linear" },
             h.buckets
+        ));
+    }
+    if !v.aggregation.exists() {
+        doc.push_str(" No aggregate: directories that aggregate the set have no file for it.");
+    }
+    let unit = Unit::new(v.unit, v.base, v.exponent);
+    if v.aggregation.exists() && v.aggregation.unit_of(unit) != unit {
+        let counted = if v.aggregation == Aggregation::CountZero {
+            "0"
+        } else {
+            "1"
+        };
+        doc.push_str(&format!(
+            " Its aggregates count the instances where it is {counted} (unit none)."
         ));
     }
     if v.hidden {

@@ -104,7 +104,7 @@ fn check_exits_0_on_the_real_schemas_and_1_with_located_errors() {
     );
     assert_eq!(
         String::from_utf8_lossy(&ok.stdout),
-        "schemas/kvm.toml: ok (2 sets, 64 values)\nschemas/net.toml: ok (1 sets, 24 values)\nschemas/vmm.toml: ok (2 sets, 11 values)\n"
+        "schemas/kvm.toml: ok (2 sets, 64 values)\nschemas/net.toml: ok (1 sets, 24 values)\nschemas/vmm.toml: ok (2 sets, 13 values)\n"
     );
     let d = tmp("check");
     std::fs::write(

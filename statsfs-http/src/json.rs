@@ -104,6 +104,13 @@ pub fn schema(root: &Source, prefix: &str) -> Value {
                         "hidden": d.hidden,
                         "show": d.show.is_some(),
                         "file_mode": format!("{:04o}", d.file_mode()),
+                        // What an aggregate of it serves (null: it has none), so a reader of
+                        // /kvm-stats or a tree view labels aggregates as the backends do.
+                        "aggregate": d.has_aggregate().then(|| json!({
+                            "kind": d.aggregate_kind().as_str(),
+                            "unit": d.aggregate_unit().kind.as_str(),
+                            "exponent": d.aggregate_unit().exponent,
+                        })),
                         "metric": metric_name(prefix, s.name(), &d.name, d.kind, d.unit.kind),
                     })
                 })

@@ -267,6 +267,17 @@ async fn handle(
             Ok(s) => json_response(&json::snapshot(&s)),
             Err(r) => r,
         },
+        // One binary stats file describes one source (a VM, a vCPU, `kvm/`); the root has
+        // no values, so asking for it is a mistake worth a clear answer, not an empty file.
+        (&Method::GET, "/kvm-stats") if path.is_none() => {
+            let mut msg = String::from("kvm-stats needs ?path=SOURCE, one of:");
+            for c in registry.root().visible_children() {
+                msg.push(' ');
+                msg.push_str(c.name());
+            }
+            msg.push_str(" (or a source below them, such as kvm/<vm>/vcpu0)\n");
+            text(StatusCode::BAD_REQUEST, msg)
+        }
         (&Method::GET, "/kvm-stats") => match subtree(registry, path.as_deref()) {
             Ok(s) => {
                 let mut r = Response::new(Full::new(Bytes::from(

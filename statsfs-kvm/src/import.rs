@@ -1,13 +1,26 @@
 //! The kernel's own KVM statistics, imported: value sets built at run time from the
 //! descriptors `KVM_GET_STATS_FD` reports (whatever this kernel has, vendor extras included),
 //! instances that `pread` the stats fd. They aggregate like any other set.
+//!
+//! The stats fd cannot clear, but debugfs can (`echo 0 >` on a 0644 file), so clearing is
+//! emulated here, per value: a clear records the kernel's current value as a baseline.
+//! - cumulative: reads give `kernel - baseline` (wrapping), so the value restarts from 0 and
+//!   grows with the kernel's counter, exactly as after a debugfs clear;
+//! - peak: a baseline cannot lower a maximum, so after a clear the value reads 0 until the
+//!   kernel's peak rises above the baseline, and from then on the kernel's peak, which is then
+//!   exactly the largest sample since the clear. Samples at or below the old peak that come
+//!   after the clear are not seen (debugfs would count them): the one difference, documented;
+//! - instant: not clearable (0444), as in debugfs.
 
 use std::any::Any;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
-use statsfs::{Access, Aggregation, Base, Kind, Unit, UnitKind, ValueDesc, ValueSet, ValueType};
+use statsfs::{
+    Access, Aggregation, Base, ClearFn, Kind, Unit, UnitKind, ValueDesc, ValueSet, ValueType,
+};
 
 use crate::binary::{self, stat_type, Desc, Layout};
 
@@ -18,9 +31,32 @@ const KVM_GET_STATS_FD: u64 = 0xAECE;
 pub struct KernelStats {
     fd: OwnedFd,
     data_offset: u64,
-    /// Data-block offsets of the imported (scalar) values, in set order.
-    offsets: Arc<[u32]>,
+    /// Data-block offset and kind of the imported (scalar) values, in set order.
+    values: Arc<[(u32, Kind)]>,
+    /// Per value: the kernel's value at the last clear (0 if never cleared).
+    baselines: Box<[AtomicU64]>,
     data_len: usize,
+}
+
+impl KernelStats {
+    /// The value as served, from the kernel's raw value (see the module documentation).
+    fn adjust(&self, index: usize, raw: u64) -> u64 {
+        let Some(base) = self.baselines.get(index).map(|b| b.load(Relaxed)) else {
+            return raw;
+        };
+        match self.values.get(index).map(|v| v.1) {
+            Some(Kind::Peak) if raw > base => raw,
+            Some(Kind::Peak) => 0,
+            _ => raw.wrapping_sub(base),
+        }
+    }
+
+    fn raw(&self, index: usize) -> Option<u64> {
+        let &(offset, _) = self.values.get(index)?;
+        let mut b = [0u8; 8];
+        self.pread(self.data_offset + offset as u64, &mut b).ok()?;
+        Some(u64::from_ne_bytes(b))
+    }
 }
 
 impl KernelStats {
@@ -77,14 +113,20 @@ pub fn open_stats(owner: RawFd) -> io::Result<(OwnedFd, Layout)> {
     Ok((fd, layout))
 }
 
-fn get(x: &(dyn Any + Send + Sync), offset: usize) -> u64 {
+fn get(x: &(dyn Any + Send + Sync), index: usize) -> u64 {
     let Some(k) = x.downcast_ref::<KernelStats>() else {
         return 0;
     };
-    let mut b = [0u8; 8];
-    match k.pread(k.data_offset + offset as u64, &mut b) {
-        Ok(()) => u64::from_ne_bytes(b),
-        Err(_) => 0,
+    k.raw(index).map_or(0, |raw| k.adjust(index, raw))
+}
+
+/// Emulated clear: the kernel's value now becomes the baseline.
+fn clear(x: &(dyn Any + Send + Sync), index: usize) {
+    let Some(k) = x.downcast_ref::<KernelStats>() else {
+        return;
+    };
+    if let (Some(raw), Some(b)) = (k.raw(index), k.baselines.get(index)) {
+        b.store(raw, Relaxed);
     }
 }
 
@@ -93,17 +135,18 @@ fn read_all(x: &(dyn Any + Send + Sync), out: &mut [u64]) {
         return;
     };
     let Ok(data) = k.data() else { return };
-    for (o, &off) in out.iter_mut().zip(k.offsets.iter()) {
+    for (i, (o, &(off, _))) in out.iter_mut().zip(k.values.iter()).enumerate() {
         let at = off as usize;
         if let Some(s) = data.get(at..at + 8) {
-            *o = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
+            let raw = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
+            *o = k.adjust(i, raw);
         }
     }
 }
 
-/// The runtime's descriptor for a kernel descriptor; `None` for histograms (not values of
-/// the IR yet).
-pub fn value_desc(d: &Desc) -> Option<ValueDesc> {
+/// The runtime's descriptor for a kernel descriptor, the `index`-th imported value of its
+/// set; `None` for histograms (not values of the IR yet).
+pub fn value_desc(d: &Desc, index: usize) -> Option<ValueDesc> {
     if d.size != 1 {
         return None;
     }
@@ -125,8 +168,9 @@ pub fn value_desc(d: &Desc) -> Option<ValueDesc> {
     } else {
         Base::Pow10
     };
-    // The binary fd cannot clear (no clear ioctl), so imported values are read-only.
-    let access = Access::func(get, None, d.offset as usize);
+    // The binary fd cannot clear; clear is emulated with a baseline (module documentation),
+    // so cumulative values and peaks are 0644 as in debugfs, instant ones read-only.
+    let access = Access::func(get, (kind != Kind::Instant).then_some(clear as ClearFn), index);
     Some(
         ValueDesc::new(d.name.clone(), ValueType::U64, access)
             .doc(format!(
@@ -147,7 +191,7 @@ pub struct Sets {
 }
 
 /// A descriptor table seen before, its set, and the data offsets of the set's values.
-type Known = (Vec<Desc>, &'static ValueSet, Arc<[u32]>);
+type Known = (Vec<Desc>, &'static ValueSet, Arc<[(u32, Kind)]>);
 
 impl Sets {
     /// The set for this layout (built and leaked the first time it is seen) and an instance
@@ -166,12 +210,14 @@ impl Sets {
         let (set, offsets) = match found {
             Some(x) => x,
             None => {
-                let imported: Vec<(&Desc, ValueDesc)> = layout
-                    .descs
-                    .iter()
-                    .filter_map(|d| value_desc(d).map(|v| (d, v)))
-                    .collect();
-                let offsets: Arc<[u32]> = imported.iter().map(|(d, _)| d.offset).collect();
+                let mut imported: Vec<(&Desc, ValueDesc)> = Vec::new();
+                for d in &layout.descs {
+                    if let Some(v) = value_desc(d, imported.len()) {
+                        imported.push((d, v));
+                    }
+                }
+                let offsets: Arc<[(u32, Kind)]> =
+                    imported.iter().map(|(d, v)| (d.offset, v.kind)).collect();
                 let values = imported.into_iter().map(|(_, v)| v).collect();
                 let set = ValueSet::owned(
                     format!("kvm_{kind}"),
@@ -188,7 +234,8 @@ impl Sets {
         let k = KernelStats {
             fd,
             data_offset: layout.data_offset,
-            offsets,
+            baselines: offsets.iter().map(|_| AtomicU64::new(0)).collect(),
+            values: offsets,
             data_len: layout.data_len,
         };
         (set, k)

@@ -16,4 +16,4 @@ pub mod stats {
     include!(concat!(env!("OUT_DIR"), "/vmm.rs"));
 }
 
-pub use vmm::{HostStats, Options, Vm, Vmm};
+pub use vmm::{Options, Vm, Vmm};

@@ -10,22 +10,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant as Clock};
 
 use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
-use statsfs::{Counter, ErasedInstance, Gauge, Instance, Registry, Source, StatsSource};
+use statsfs::{ErasedInstance, Instance, Registry, Source};
 
 use crate::import::{open_stats, Sets};
 use crate::stats::{VmmVcpuStats, VmmVmStats};
-
-/// What the VMM process does as a whole: declared with the derive directly (the per-VM and
-/// per-vCPU statistics come from schemas/vmm.toml).
-#[derive(Default, StatsSource)]
-#[stats(name = "vmm_host", label = "host")]
-pub struct HostStats {
-    /// Virtual machines running.
-    #[stats(kind = "instant")]
-    pub vmm_vms: Gauge,
-    /// vCPU threads started since the VMM started.
-    pub vmm_vcpu_threads: Counter,
-}
 
 /// The guest, loaded at 0x1000 and entered in real mode:
 /// `mov dx, 0x3f8; l: out dx, al; in al, dx; mov [0x8000], al; hlt; jmp l`.
@@ -113,8 +101,6 @@ pub struct Vmm {
     pub top: Source,
     /// The VMs.
     pub vms: Vec<Vm>,
-    /// Process-wide VMM statistics.
-    pub host: Instance<HostStats>,
     /// Why the VMs are simulated, if they are.
     pub simulated: Option<String>,
     /// Whether the kernel's statistics are imported.
@@ -274,9 +260,9 @@ impl Vmm {
         };
         let simulated = kvm.as_ref().err().cloned();
         let sets = Sets::default();
-        let host = Instance::<HostStats>::default();
         let io = std::io::Error::other;
-        top.add_instance(&host).map_err(io)?;
+        // kvm_stat and scripts written for debugfs parse every file here as an integer.
+        top.set_numeric(true);
         top.add_aggregate_of::<VmmVmStats>().map_err(io)?;
         top.add_aggregate_of::<VmmVcpuStats>().map_err(io)?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -309,7 +295,11 @@ impl Vmm {
                 Err(_) => (None, 0, format!("{tid}-{}", vm_index + 100)),
             };
             let source = Source::new(&name).map_err(io)?;
+            // The kernel's ids (`kvm-<tid>`, `kvm-<tid>/vcpu-<id>`) name the binary views;
+            // replaced below by the id the kernel's own stats fd reports, when there is one.
+            let vm_id = format!("kvm-{tid}");
             let stats = Instance::<VmmVmStats>::default();
+            stats.vmm_vms.store(1, Relaxed);
             stats.vmm_vcpus.store(opts.vcpus as u32, Relaxed);
             stats.vmm_memory_bytes.set(MEM_SIZE as u64);
             source.add_instance(&stats).map_err(io)?;
@@ -317,6 +307,7 @@ impl Vmm {
             let mut kernel_vcpu_set = None;
             if let Some(vm) = &fd {
                 if let Ok((sfd, layout)) = open_stats(vm.as_raw_fd()) {
+                    source.set_stats_id(&layout.id);
                     let (set, inst) = sets.instance("vm", sfd, &layout);
                     source
                         .add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false)
@@ -341,6 +332,7 @@ impl Vmm {
                         let vcpu = real_vcpu(vm, n as u64)?;
                         vcpu_fds.push(vcpu.as_raw_fd());
                         if let Ok((sfd, layout)) = open_stats(vcpu.as_raw_fd()) {
+                            vs.set_stats_id(&layout.id);
                             let (set, inst) = sets.instance("vcpu", sfd, &layout);
                             vs.add_values(
                                 set,
@@ -358,7 +350,8 @@ impl Vmm {
                         .name(format!("vcpu{n}"))
                         .spawn(move || sim_loop(t_st, o, s, p))?,
                 };
-                host.vmm_vcpu_threads.inc();
+                vs.set_stats_id(&format!("{vm_id}/vcpu-{n}"));
+                stats.vmm_vcpu_threads.inc();
                 threads.push(handle);
                 source.add_child(&vs).map_err(io)?;
                 vcpus.push((vs, st));
@@ -370,8 +363,8 @@ impl Vmm {
                     kernel_aggregates_added = true;
                 }
             }
+            source.set_stats_id(&vm_id);
             top.add_child(&source).map_err(io)?;
-            host.vmm_vms.add(1);
             vms.push(Vm {
                 source,
                 stats,
@@ -386,7 +379,6 @@ impl Vmm {
             registry,
             top,
             vms,
-            host,
             simulated,
             kernel_stats,
             stop,

@@ -242,14 +242,20 @@ fn binary_format_round_trips_and_parses_the_kernels_fd() {
         "truncated input is an error, not a panic"
     );
     // Imported descriptor semantics.
-    let d = value_desc(&descs[0]).unwrap();
+    let d = value_desc(&descs[0], 0).unwrap();
     assert_eq!(
         (d.kind, d.file_mode()),
-        (statsfs::Kind::Cumulative, 0o444),
-        "the fd cannot clear"
+        (statsfs::Kind::Cumulative, 0o644),
+        "clear is emulated, as debugfs clears"
+    );
+    let d = value_desc(&descs[1], 1).unwrap();
+    assert_eq!(
+        (d.kind, d.file_mode()),
+        (statsfs::Kind::Instant, 0o444),
+        "instant values never clear"
     );
     assert!(
-        value_desc(&descs[2]).is_none(),
+        value_desc(&descs[2], 2).is_none(),
         "histograms are not values of the IR yet"
     );
 

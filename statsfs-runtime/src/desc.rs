@@ -139,6 +139,34 @@ impl Aggregation {
         Aggregation::None,
     ];
 
+    /// Whether a value with this aggregation has an aggregate at all. `none` means it has no
+    /// meaningful aggregate (a last exit reason, an id): its aggregate group has no file, no
+    /// binary descriptor and no JSON entry, instead of a file reading a meaningless 0. Lookup
+    /// by name still finds it, and it reads 0 (reference §3).
+    pub const fn exists(self) -> bool {
+        !matches!(self, Aggregation::None)
+    }
+
+    /// The unit of the aggregate of a value in `unit`. A sum of booleans counts the true
+    /// ones and a count of zeros counts instances, so both are plain counts (unit none,
+    /// exponent 0); min, max, avg and sums of anything else keep the unit. Every backend and
+    /// the generated docs take an aggregate's unit from here.
+    pub const fn unit_of(self, unit: Unit) -> Unit {
+        match (self, unit.kind) {
+            (Aggregation::CountZero, _) | (Aggregation::Sum, UnitKind::Boolean) => Unit::NONE,
+            _ => unit,
+        }
+    }
+
+    /// The kind of the aggregate of a value of `kind`: a count of zeros goes up and down as
+    /// instances come, go and leave zero, so it is instant; other aggregates keep the kind.
+    pub const fn kind_of(self, kind: Kind) -> Kind {
+        match self {
+            Aggregation::CountZero => Kind::Instant,
+            _ => kind,
+        }
+    }
+
     /// The aggregation a schema word names (`count_zero`).
     pub fn from_word(word: &str) -> Option<Aggregation> {
         Aggregation::ALL.into_iter().find(|a| a.as_str() == word)
@@ -648,17 +676,59 @@ impl ValueDesc {
     /// Appends the file text of `carrier` to `out`: the show string or the decimal number
     /// (signed types with a minus sign), then `\n`.
     pub fn write_text(&self, carrier: u64, out: &mut String) {
-        use fmt::Write as _;
         match self.show {
-            Some(show) => out.push_str(&show(carrier)),
-            None if self.ty.is_signed() => {
-                let _ = write!(out, "{}", carrier as i64);
+            Some(show) => {
+                out.push_str(&show(carrier));
+                out.push('\n');
             }
-            None => {
-                let _ = write!(out, "{carrier}");
-            }
+            None => self.write_number(carrier, out),
+        }
+    }
+
+    /// Appends `carrier` as a decimal number (signed types with a minus sign) and `\n`,
+    /// ignoring any show function: what a file shows in a numeric tree
+    /// ([`crate::Source::set_numeric`]), where tools such as kvm_stat parse every file as an
+    /// integer.
+    pub fn write_number(&self, carrier: u64, out: &mut String) {
+        use fmt::Write as _;
+        if self.ty.is_signed() {
+            let _ = write!(out, "{}", carrier as i64);
+        } else {
+            let _ = write!(out, "{carrier}");
         }
         out.push('\n');
+    }
+
+    /// Whether the value has an aggregate ([`Aggregation::exists`]).
+    pub fn has_aggregate(&self) -> bool {
+        self.aggregation.exists()
+    }
+
+    /// The unit of this value's aggregate ([`Aggregation::unit_of`]).
+    pub fn aggregate_unit(&self) -> Unit {
+        self.aggregation.unit_of(self.unit)
+    }
+
+    /// The kind of this value's aggregate ([`Aggregation::kind_of`]).
+    pub fn aggregate_kind(&self) -> Kind {
+        self.aggregation.kind_of(self.kind)
+    }
+
+    /// The kind and unit this value is served with: its own for a simple value, those of its
+    /// aggregate ([`ValueDesc::aggregate_kind`], [`ValueDesc::aggregate_unit`]) otherwise.
+    pub fn served(&self, aggregate: bool) -> (Kind, Unit) {
+        if aggregate {
+            (self.aggregate_kind(), self.aggregate_unit())
+        } else {
+            (self.kind, self.unit)
+        }
+    }
+
+    /// Whether a backend shows this value: not hidden (unless hidden things are wanted), and
+    /// for an aggregate group only if the value has an aggregate. One rule for the file
+    /// listing, lookup of files, the walker's entries and the binary format.
+    pub fn is_shown(&self, aggregate: bool, include_hidden: bool) -> bool {
+        (include_hidden || !self.hidden) && !(aggregate && !self.has_aggregate())
     }
 
     /// The file text of `carrier` (see [`ValueDesc::write_text`]).

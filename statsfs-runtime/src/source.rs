@@ -42,6 +42,10 @@ pub(crate) struct Node {
     hidden: bool,
     revoked: AtomicBool,
     retain: AtomicBool,
+    /// Files here and below read as numbers (see [`Source::set_numeric`]).
+    numeric: AtomicBool,
+    /// The id string of the binary stats view, when set (see [`Source::set_stats_id`]).
+    stats_id: std::sync::OnceLock<Box<str>>,
     /// Structural generation of the subtree rooted here.
     gen: AtomicU64,
     parent: Mutex<Weak<Node>>,
@@ -190,7 +194,13 @@ impl Node {
         st.groups
             .iter()
             .filter(|g| !g.hidden)
-            .any(|g| g.set.values().iter().any(|d| !d.hidden && d.name == name))
+            .any(|g| {
+                let aggregate = matches!(g.slot, Slot::Aggregate(_));
+                g.set
+                    .values()
+                    .iter()
+                    .any(|d| d.is_shown(aggregate, false) && d.name == name)
+            })
             || st
                 .children
                 .iter()
@@ -218,6 +228,8 @@ impl Source {
             hidden,
             revoked: AtomicBool::new(false),
             retain: AtomicBool::new(false),
+            numeric: AtomicBool::new(false),
+            stats_id: std::sync::OnceLock::new(),
             gen: AtomicU64::new(0),
             parent: Mutex::new(Weak::new()),
             state: RwLock::new(State::default()),
@@ -269,6 +281,40 @@ impl Source {
         false
     }
 
+    /// Makes every file of this source and of its subtree read as a decimal integer, show
+    /// functions notwithstanding (their text stays in the bulk file, JSON and `statsfs
+    /// top`). For trees that tools parse as numbers: kvm_stat reads every file of KVM's
+    /// debugfs directories with `int()`, and one `HLT` kills it. Off by default, so the
+    /// reference's show files (§7) are what a plain tree serves.
+    pub fn set_numeric(&self, on: bool) {
+        self.0.numeric.store(on, SeqCst);
+    }
+
+    /// Whether this source or an ancestor is numeric ([`Source::set_numeric`]).
+    pub fn is_numeric(&self) -> bool {
+        let mut n = Some(self.0.clone());
+        while let Some(node) = n {
+            if node.numeric.load(SeqCst) {
+                return true;
+            }
+            n = node.parent();
+        }
+        false
+    }
+
+    /// Sets, once, the id string the binary stats view of this source carries (KVM writes
+    /// `kvm-<tid>` for a VM and `kvm-<tid>/vcpu-<id>` for a vCPU). Returns false, changing
+    /// nothing, if it was set before or does not fit the format's 47 bytes.
+    pub fn set_stats_id(&self, id: &str) -> bool {
+        id.len() < crate::kvm_binary::NAME_SIZE && self.0.stats_id.set(id.into()).is_ok()
+    }
+
+    /// The id string of the binary stats view: the one set with [`Source::set_stats_id`], or
+    /// else the source's name.
+    pub fn stats_id(&self) -> &str {
+        self.0.stats_id.get().map_or(self.name(), |s| s)
+    }
+
     /// Adds a group: simple values read from `instance`, or aggregates of `set` over this
     /// subtree when `instance` is `None`. `hidden` groups have no files but still count.
     ///
@@ -308,7 +354,7 @@ impl Source {
             if let Some(d) = set
                 .values()
                 .iter()
-                .filter(|d| !d.hidden)
+                .filter(|d| d.is_shown(instance.is_none(), false))
                 .find(|d| self.0.visible_names_clash(&st, &d.name))
             {
                 return Err(Error::NameCollision {
@@ -526,7 +572,8 @@ impl Source {
         self.values_where(false)
     }
 
-    /// The values that have files: the visible values of visible groups.
+    /// The values that have files: the visible values of visible groups, without the
+    /// aggregates of values that have none.
     pub fn visible_values(&self) -> Vec<ValueRef> {
         self.values_where(true)
     }
@@ -538,8 +585,9 @@ impl Source {
             if visible_only && g.hidden {
                 continue;
             }
+            let aggregate = matches!(g.slot, Slot::Aggregate(_));
             for (vi, d) in g.set.values().iter().enumerate() {
-                if !(visible_only && d.hidden) {
+                if !visible_only || d.is_shown(aggregate, false) {
                     out.push(ValueRef::new(self.clone(), g.set, gi, vi));
                 }
             }
@@ -566,10 +614,11 @@ impl Source {
             .rev()
             .filter(|(_, g)| !(visible_only && g.hidden))
             .find_map(|(gi, g)| {
+                let aggregate = matches!(g.slot, Slot::Aggregate(_));
                 g.set
                     .values()
                     .iter()
-                    .position(|d| d.name == name && !(visible_only && d.hidden))
+                    .position(|d| d.name == name && (!visible_only || d.is_shown(aggregate, false)))
                     .map(|vi| ValueRef::new(self.clone(), g.set, gi, vi))
             })
             .ok_or_else(|| Error::NotFound {

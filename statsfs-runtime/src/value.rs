@@ -128,9 +128,17 @@ impl ValueRef {
         }
     }
 
-    /// The value as the file shows it: `decimal\n` or the show string and `\n`.
+    /// The value as the file shows it: `decimal\n`, or the show string and `\n` outside
+    /// numeric trees ([`Source::set_numeric`]).
     pub fn text(&self) -> String {
-        self.desc().text(self.read())
+        let (desc, v) = (self.desc(), self.read());
+        let mut s = String::new();
+        if desc.show.is_some() && self.source.is_numeric() {
+            desc.write_number(v, &mut s);
+        } else {
+            desc.write_text(v, &mut s);
+        }
+        s
     }
 
     /// Clears the value; for an aggregate, in every simple instance of the subtree (hidden

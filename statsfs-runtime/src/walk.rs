@@ -30,14 +30,15 @@ pub struct GroupSnapshot<'a> {
 
 impl<'a> GroupSnapshot<'a> {
     /// The values a backend shows, with their descriptors: hidden values are left out
-    /// unless the walk includes hidden things.
+    /// unless the walk includes hidden things, and so are aggregates of values that have
+    /// none ([`crate::ValueDesc::is_shown`]).
     pub fn entries(&self) -> impl Iterator<Item = (&'static crate::ValueDesc, u64)> + '_ {
-        let include_hidden = self.include_hidden;
+        let (include_hidden, aggregate) = (self.include_hidden, self.aggregate);
         self.set
             .values()
             .iter()
             .zip(self.values.iter().copied())
-            .filter(move |(d, _)| include_hidden || !d.hidden)
+            .filter(move |(d, _)| d.is_shown(aggregate, include_hidden))
     }
 }
 

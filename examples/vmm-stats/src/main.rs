@@ -84,7 +84,7 @@ mod tests {
         /// Time spent inside KVM_RUN.
         #[stats(unit = "seconds", exponent = -9)]
         vmm_run_ns: LocalCounter,
-        /// Reason of the last exit, by name.
+        /// Reason of the last exit (`KVM_EXIT_*`). The `kvm/` tree is numeric, so its file reads the number; the bulk file, JSON and `statsfs top` show the name. No aggregate: a sum of exit reasons means nothing.
         #[stats(kind = "instant", aggregation = "none", show = name_of_exit)]
         vmm_last_exit: AtomicU32,
     }
