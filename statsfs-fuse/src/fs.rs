@@ -41,7 +41,7 @@ enum Content {
     Text(Mutex<Option<Arc<Vec<u8>>>>),
     /// The binary stats file: header and descriptors fixed at open, data read on every
     /// read that reaches it, as a KVM stats fd.
-    Binary(StatsFile),
+    Binary(Arc<StatsFile>),
 }
 
 pub(crate) struct StatsFs {
@@ -285,7 +285,7 @@ impl Filesystem for StatsFs {
             _ => {}
         }
         let content = match &node {
-            Node::Binary(s) => Content::Binary(StatsFile::new(s)),
+            Node::Binary(s) => Content::Binary(Arc::new(StatsFile::new(s))),
             _ => Content::Text(Mutex::new(None)),
         };
         let fh = self.next_fh.fetch_add(1, Relaxed);
@@ -320,9 +320,9 @@ impl Filesystem for StatsFs {
             };
             match &h.content {
                 Content::Binary(file) if self.registry.serves(crate::inode::source_of(&h.node)) => {
-                    let file = file.read_at(offset, size as usize);
+                    let file = file.clone();
                     drop(handles);
-                    return reply.data(&file);
+                    return reply.data(&file.read_at(offset, size as usize));
                 }
                 // A source that left the tree: its binary file reads as empty.
                 Content::Binary(_) => return reply.data(&[]),

@@ -640,3 +640,47 @@ fn the_inode_table_stays_bounded_while_sources_come_and_go() {
     let (_vm, _, _) = add_vm(&t.kvm, "late", 1, 7);
     assert_eq!(read(root.join("kvm/late/vcpu0/exits")), "7\n");
 }
+
+#[test]
+fn open_files_reread_at_offset_zero_like_debugfs_and_stats_fds() {
+    use std::os::unix::fs::FileExt;
+    let t = kvm_tree();
+    assert!(t.vms[0].0.set_stats_id("kvm-1234"));
+    let Some((_m, root)) = mounted(&t.registry, "reread") else {
+        return;
+    };
+    // A value file kept open: a read at offset 0 takes the value again (debugfs's
+    // simple_attr); a read further on continues the text of the last read at 0. Before, the
+    // text was taken once per open, so tools that keep files open saw a frozen number.
+    let f = fs::File::open(root.join("kvm/1234-5/vcpu1/exits")).unwrap();
+    let at = |off: u64| {
+        let mut b = [0u8; 32];
+        let n = f.read_at(&mut b, off).unwrap();
+        String::from_utf8(b[..n].to_vec()).unwrap()
+    };
+    assert_eq!(at(0), "101\n");
+    t.vms[0].2[1].exits.add(900);
+    assert_eq!(at(1), "01\n", "continues the text read at offset 0");
+    assert_eq!(at(0), "1001\n");
+    assert_eq!(at(5), "", "end of that text");
+
+    // The binary file kept open: fixed header with the source's id, fresh data block.
+    let b = fs::File::open(root.join("kvm/1234-5").join(statsfs_fuse::BINARY_FILE)).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &b, &mut bytes).unwrap();
+    let layout = statsfs::kvm_binary::parse_bytes(&bytes).unwrap();
+    assert_eq!(layout.id, "kvm-1234");
+    let exits = layout.descs.iter().find(|d| d.name == "exits").unwrap();
+    let item = |b: &fs::File| {
+        let mut v = [0u8; 8];
+        b.read_exact_at(&mut v, layout.data_offset + exits.offset as u64)
+            .unwrap();
+        u64::from_ne_bytes(v)
+    };
+    assert_eq!(item(&b), 100 + 1001);
+    t.vms[0].2[0].exits.add(5);
+    assert_eq!(item(&b), 105 + 1001, "a pread of the data block reads now");
+    let mut head = vec![0u8; layout.data_offset as usize];
+    b.read_exact_at(&mut head, 0).unwrap();
+    assert_eq!(head, bytes[..layout.data_offset as usize]);
+}

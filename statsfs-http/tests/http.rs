@@ -222,6 +222,11 @@ fn snapshot_and_schema_json() {
     assert_eq!(exits["clearable"], true);
     assert_eq!(sets[0]["values"][1]["exponent"], -9);
     assert_eq!(sets[0]["label"], "vcpu");
+    // What each value's aggregate is served as (here: the value's own kind and unit).
+    assert_eq!(
+        sets[0]["values"][1]["aggregate"],
+        serde_json::json!({"kind": "cumulative", "unit": "seconds", "exponent": -9})
+    );
 }
 
 #[test]
@@ -525,4 +530,18 @@ fn kvm_binary_stats_of_a_subtree() {
         [101, 3_000_000_000, (-8i64) as u64]
     );
     assert_eq!(layout.descs[1].exponent, -9);
+}
+
+#[test]
+fn kvm_stats_of_the_whole_tree_is_a_clear_400() {
+    // One binary stats file describes one source; the root has no values. It used to answer
+    // 200 with an empty 72-byte file.
+    let t = tree();
+    let srv = start(&t, false);
+    let (status, _, body) = get(srv.addr(), "/kvm-stats", "");
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        "kvm-stats needs ?path=SOURCE, one of: kvm (or a source below them, such as kvm/<vm>/vcpu0)\n"
+    );
 }

@@ -41,13 +41,9 @@ pub struct KernelStats {
 impl KernelStats {
     /// The value as served, from the kernel's raw value (see the module documentation).
     fn adjust(&self, index: usize, raw: u64) -> u64 {
-        let Some(base) = self.baselines.get(index).map(|b| b.load(Relaxed)) else {
-            return raw;
-        };
-        match self.values.get(index).map(|v| v.1) {
-            Some(Kind::Peak) if raw > base => raw,
-            Some(Kind::Peak) => 0,
-            _ => raw.wrapping_sub(base),
+        match (self.baselines.get(index), self.values.get(index)) {
+            (Some(base), Some(&(_, kind))) => since_clear(kind, raw, base.load(Relaxed)),
+            _ => raw,
         }
     }
 
@@ -113,6 +109,16 @@ pub fn open_stats(owner: RawFd) -> io::Result<(OwnedFd, Layout)> {
     Ok((fd, layout))
 }
 
+/// The value served for the kernel's `raw` value, given the kernel's value `base` at the last
+/// clear (0 if never cleared): the rule of the module documentation.
+fn since_clear(kind: Kind, raw: u64, base: u64) -> u64 {
+    match kind {
+        Kind::Peak if raw > base => raw,
+        Kind::Peak => 0,
+        Kind::Cumulative | Kind::Instant => raw.wrapping_sub(base),
+    }
+}
+
 fn get(x: &(dyn Any + Send + Sync), index: usize) -> u64 {
     let Some(k) = x.downcast_ref::<KernelStats>() else {
         return 0;
@@ -170,7 +176,11 @@ pub fn value_desc(d: &Desc, index: usize) -> Option<ValueDesc> {
     };
     // The binary fd cannot clear; clear is emulated with a baseline (module documentation),
     // so cumulative values and peaks are 0644 as in debugfs, instant ones read-only.
-    let access = Access::func(get, (kind != Kind::Instant).then_some(clear as ClearFn), index);
+    let access = Access::func(
+        get,
+        (kind != Kind::Instant).then_some(clear as ClearFn),
+        index,
+    );
     Some(
         ValueDesc::new(d.name.clone(), ValueType::U64, access)
             .doc(format!(
@@ -239,5 +249,26 @@ impl Sets {
             data_len: layout.data_len,
         };
         (set, k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_emulation_rule() {
+        // Never cleared: the kernel's value.
+        assert_eq!(since_clear(Kind::Cumulative, 42, 0), 42);
+        assert_eq!(since_clear(Kind::Peak, 42, 0), 42);
+        assert_eq!(since_clear(Kind::Peak, 0, 0), 0);
+        // Cleared at 40: a counter restarts from 0, wrapping like the kernel's u64.
+        assert_eq!(since_clear(Kind::Cumulative, 40, 40), 0);
+        assert_eq!(since_clear(Kind::Cumulative, 45, 40), 5);
+        assert_eq!(since_clear(Kind::Cumulative, 2, u64::MAX - 1), 4);
+        // A peak cleared at 40 reads 0 until a sample beats 40, then the kernel's peak,
+        // which is then the largest sample since the clear.
+        assert_eq!(since_clear(Kind::Peak, 40, 40), 0);
+        assert_eq!(since_clear(Kind::Peak, 41, 40), 41);
     }
 }

@@ -3,71 +3,17 @@
 //! kernel's debugfs files of the same name where the kernel lets us read them; the KVM binary
 //! format round-trips and parses the kernel's real fd.
 
+mod common;
+
 use std::os::fd::AsRawFd;
-use std::path::Path;
 use std::time::Duration;
+
+use common::{debugfs, fresh, need_kvm};
 
 use statsfs::{GroupKind, Source};
 use statsfs_kvm::binary::{self, stat_type, Desc};
 use statsfs_kvm::import::{open_stats, value_desc};
 use statsfs_kvm::{Options, Vmm};
-
-fn need_kvm() -> bool {
-    if Path::new("/dev/kvm").exists() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("/dev/kvm missing in CI");
-    }
-    eprintln!("SKIPPED: /dev/kvm does not exist");
-    false
-}
-
-fn debugfs() -> Option<&'static Path> {
-    let p = Path::new("/sys/kernel/debug/kvm");
-    if !p.exists() {
-        let c = |s: &str| std::ffi::CString::new(s).unwrap();
-        // SAFETY: plain mount(2) with valid strings.
-        unsafe {
-            libc::mount(
-                c("none").as_ptr(),
-                c("/sys/kernel/debug").as_ptr(),
-                c("debugfs").as_ptr(),
-                0,
-                std::ptr::null(),
-            )
-        };
-    }
-    p.exists().then_some(p)
-}
-
-/// Scalar values of a fresh stats fd opened on `owner`, in descriptor order.
-fn fresh(owner: i32) -> Vec<(String, u64)> {
-    let (fd, layout) = open_stats(owner).unwrap();
-    let mut data = vec![0u8; layout.data_len];
-    // SAFETY: valid fd and buffer.
-    let n = unsafe {
-        libc::pread(
-            fd.as_raw_fd(),
-            data.as_mut_ptr().cast(),
-            data.len(),
-            layout.data_offset as i64,
-        )
-    };
-    assert_eq!(n as usize, data.len());
-    layout
-        .descs
-        .iter()
-        .filter(|d| d.size == 1)
-        .map(|d| {
-            let o = d.offset as usize;
-            (
-                d.name.clone(),
-                u64::from_ne_bytes(data[o..o + 8].try_into().unwrap()),
-            )
-        })
-        .collect()
-}
 
 /// The imported kernel group (`kvm_vm` or `kvm_vcpu`) of a source, as (name, value).
 fn imported(s: &Source, set: &str, aggregate: bool) -> Vec<(String, u64)> {

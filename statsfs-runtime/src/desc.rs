@@ -728,7 +728,7 @@ impl ValueDesc {
     /// for an aggregate group only if the value has an aggregate. One rule for the file
     /// listing, lookup of files, the walker's entries and the binary format.
     pub fn is_shown(&self, aggregate: bool, include_hidden: bool) -> bool {
-        (include_hidden || !self.hidden) && !(aggregate && !self.has_aggregate())
+        (include_hidden || !self.hidden) && (!aggregate || self.has_aggregate())
     }
 
     /// The file text of `carrier` (see [`ValueDesc::write_text`]).

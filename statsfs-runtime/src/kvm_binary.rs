@@ -199,7 +199,12 @@ pub fn flags_of(kind: crate::Kind, unit: crate::Unit) -> u32 {
         UnitKind::Cycles => self::unit::CYCLES,
         UnitKind::Boolean => self::unit::BOOLEAN,
     };
-    t | u | if unit.base == Base::Pow2 { BASE_POW2 } else { 0 }
+    t | u
+        | if unit.base == Base::Pow2 {
+            BASE_POW2
+        } else {
+            0
+        }
 }
 
 /// One group's part of a [`StatsFile`]: which of its values are in the data block.

@@ -191,20 +191,16 @@ impl Node {
 
     /// Names a directory listing of this node shows, for collision checks.
     fn visible_names_clash(&self, st: &State, name: &str) -> bool {
-        st.groups
-            .iter()
-            .filter(|g| !g.hidden)
-            .any(|g| {
-                let aggregate = matches!(g.slot, Slot::Aggregate(_));
-                g.set
-                    .values()
-                    .iter()
-                    .any(|d| d.is_shown(aggregate, false) && d.name == name)
-            })
-            || st
-                .children
+        st.groups.iter().filter(|g| !g.hidden).any(|g| {
+            let aggregate = matches!(g.slot, Slot::Aggregate(_));
+            g.set
+                .values()
                 .iter()
-                .any(|c| !c.is_hidden() && &*c.0.name == name)
+                .any(|d| d.is_shown(aggregate, false) && d.name == name)
+        }) || st
+            .children
+            .iter()
+            .any(|c| !c.is_hidden() && &*c.0.name == name)
     }
 }
 
