@@ -6,6 +6,7 @@
 
 /// KVM's binary stats format (the runtime's codec, so every backend can serve it).
 pub use statsfs::kvm_binary as binary;
+pub mod cli;
 pub mod import;
 pub mod top;
 pub mod vmm;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use statsfs_kvm::{Options, Vmm};
 
 /// Run KVM guests and serve their statistics with statsfs.
@@ -26,22 +26,34 @@ struct Args {
     /// Do not mount the filesystem view.
     #[arg(long)]
     no_mount: bool,
-    /// HTTP address (loopback by default; port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:9190")]
+    /// HTTP address (loopback by default; port 0 picks a free one). When the default port
+    /// is taken a free one is used instead; an address given here must be free.
+    #[arg(long, default_value = DEFAULT_HTTP)]
     http: SocketAddr,
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long)]
-    duration: Option<f64>,
-    /// Microseconds a vCPU stays halted before the VMM wakes it (0: at once).
-    #[arg(long, default_value_t = 1000)]
+    /// Stop after this many seconds, 0 up to a year (default: run until Ctrl-C).
+    #[arg(long, value_parser = statsfs_kvm::cli::duration, allow_negative_numbers = true)]
+    duration: Option<Duration>,
+    /// Microseconds a vCPU stays halted before the VMM wakes it (0: at once; at most 10 s).
+    #[arg(long, default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=statsfs_kvm::cli::MAX_PACE_US))]
     pace_us: u64,
     /// Simulate the vCPUs even when /dev/kvm exists.
     #[arg(long)]
     simulate: bool,
 }
 
+/// Where the demo serves HTTP unless told otherwise.
+const DEFAULT_HTTP: &str = "127.0.0.1:9190";
+
 fn main() -> std::process::ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    // An address the user typed must be honoured or refused, never silently replaced.
+    let http_explicit =
+        matches.value_source("http") == Some(clap::parser::ValueSource::CommandLine);
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     let opts = Options {
         vms: args.vms,
         vcpus: args.vcpus,
@@ -61,7 +73,13 @@ fn main() -> std::process::ExitCode {
             "statsfs-kvm: {} VMs x {} vCPUs running real guests on /dev/kvm; kernel statistics {}",
             args.vms,
             args.vcpus,
-            if vmm.kernel_stats { "imported from KVM_GET_STATS_FD" } else { "unavailable (no KVM_GET_STATS_FD)" }
+            if vmm.kernel_stats {
+                "imported from KVM_GET_STATS_FD"
+            } else if args.vms == 0 {
+                "none (no VM to read them from)"
+            } else {
+                "unavailable (no KVM_GET_STATS_FD)"
+            }
         ),
         Some(why) => println!(
             "statsfs-kvm: DEGRADED: no usable /dev/kvm ({why}); simulating {} vCPUs in user space, without kernel statistics",
@@ -95,22 +113,35 @@ fn main() -> std::process::ExitCode {
         prefix: "statsfs".into(),
         ..statsfs_http::Config::default()
     };
-    let server = statsfs_http::Server::start(&vmm.registry, config(args.http)).or_else(|e| {
-        println!(
-            "  http: {} is not available ({e}); using a free port",
-            args.http
-        );
-        statsfs_http::Server::start(&vmm.registry, config(SocketAddr::from(([127, 0, 0, 1], 0))))
-    });
+    let server = match statsfs_http::Server::start(&vmm.registry, config(args.http)) {
+        Err(e) if http_explicit => {
+            eprintln!("statsfs-kvm: cannot serve HTTP on {} ({e})", args.http);
+            return std::process::ExitCode::FAILURE;
+        }
+        Err(e) => {
+            println!(
+                "  http: the default address {} is not available ({e}); using a free port",
+                args.http
+            );
+            statsfs_http::Server::start(
+                &vmm.registry,
+                config(SocketAddr::from(([127, 0, 0, 1], 0))),
+            )
+        }
+        ok => ok,
+    };
     match &server {
         Ok(s) => {
             let a = s.addr();
             println!("  http:       curl http://{a}/metrics   (also /snapshot.json, /schema.json, ?path=kvm/...)");
+            if !a.ip().is_loopback() {
+                println!("  http: WARNING: {a} is not a loopback address: anyone who can reach this host can read these statistics");
+            }
         }
         Err(e) => println!("  http: DEGRADED: cannot serve HTTP ({e})"),
     }
     match args.duration {
-        Some(d) => println!("  running for {d} s"),
+        Some(d) => println!("  running for {} s", d.as_secs_f64()),
         None => println!("  Ctrl-C to stop"),
     }
 
@@ -120,7 +151,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("statsfs-kvm: no Ctrl-C handler ({e}); use --duration");
     }
     let start = Instant::now();
-    let limit = args.duration.map(Duration::from_secs_f64);
+    let limit = args.duration;
     while !stop.load(Relaxed) && limit.is_none_or(|l| start.elapsed() < l) {
         std::thread::sleep(Duration::from_millis(50));
     }

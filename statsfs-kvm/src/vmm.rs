@@ -105,10 +105,42 @@ pub struct Vmm {
     pub simulated: Option<String>,
     /// Whether the kernel's statistics are imported.
     pub kernel_stats: bool,
+    run: Threads,
+}
+
+/// The vCPU threads and what stops them. Dropping it stops and joins them, so a `Vmm::start`
+/// that fails half-way leaves no thread running behind its caller.
+#[derive(Default)]
+struct Threads {
     stop: Arc<AtomicBool>,
     pause: Arc<Pause>,
-    threads: Vec<JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
+
+impl Threads {
+    fn shutdown(&mut self) {
+        self.stop.store(true, Relaxed);
+        // Under the pause lock, so a thread between its stop check and its wait is woken.
+        let mut s = self.pause.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.0 = false;
+        self.pause.cv.notify_all();
+        drop(s);
+        for t in self.handles.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The most vCPU threads one VMM starts: each is a real thread (and with KVM a vCPU fd and
+/// its state); beyond this a typo such as `--vcpus 10000` is refused at once instead of
+/// failing after minutes of thread creation.
+pub const MAX_VCPU_THREADS: usize = 4096;
 
 fn vcpu_loop(
     mut vcpu: VcpuFd,
@@ -155,7 +187,7 @@ fn vcpu_loop(
                     st.vmm_hlt.inc()
                 }
                 if let Some(p) = opts.pace {
-                    std::thread::sleep(p);
+                    nap(&pause, &stop, p);
                 }
                 if count {
                     st.vmm_wakeups.inc()
@@ -194,7 +226,31 @@ fn sim_loop(st: Instance<VmmVcpuStats>, opts: Options, stop: Arc<AtomicBool>, pa
             st.vmm_last_exit.store(reason, Relaxed);
         }
         st.vmm_wakeups.inc();
-        std::thread::sleep(opts.pace.unwrap_or(Duration::from_micros(50)));
+        nap(
+            &pause,
+            &stop,
+            opts.pace.unwrap_or(Duration::from_micros(50)),
+        );
+    }
+}
+
+/// Sleeps `time`, or less if the VMM stops meanwhile: shutdown never waits for a pace.
+fn nap(pause: &Pause, stop: &AtomicBool, time: Duration) {
+    let deadline = Clock::now().checked_add(time);
+    let mut s = pause.state.lock().unwrap_or_else(|e| e.into_inner());
+    while !stop.load(Relaxed) {
+        let left = match deadline {
+            Some(d) => d.saturating_duration_since(Clock::now()),
+            None => time,
+        };
+        if left.is_zero() {
+            return;
+        }
+        s = pause
+            .cv
+            .wait_timeout(s, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
@@ -259,18 +315,36 @@ impl Vmm {
             Kvm::new().map_err(|e| format!("/dev/kvm: {e}"))
         };
         let simulated = kvm.as_ref().err().cloned();
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        if opts.vms.saturating_mul(opts.vcpus) > MAX_VCPU_THREADS {
+            return Err(invalid(format!(
+                "{} VMs x {} vCPUs is more than the {MAX_VCPU_THREADS} vCPU threads a VMM starts",
+                opts.vms, opts.vcpus
+            )));
+        }
+        if let Ok(k) = &kvm {
+            let max = k.get_max_vcpus();
+            if opts.vcpus > max {
+                return Err(invalid(format!(
+                    "{} vCPUs per VM: this host's KVM allows at most {max} (KVM_CAP_MAX_VCPUS)",
+                    opts.vcpus
+                )));
+            }
+        }
         let sets = Sets::default();
         let io = std::io::Error::other;
         // kvm_stat and scripts written for debugfs parse every file here as an integer.
         top.set_numeric(true);
         top.add_aggregate_of::<VmmVmStats>().map_err(io)?;
         top.add_aggregate_of::<VmmVcpuStats>().map_err(io)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let pause = Arc::new(Pause::default());
         let mut vms = Vec::new();
-        let mut threads = Vec::new();
+        // Declared after `vms`, so on an early return it is dropped first: the vCPU threads
+        // are stopped and joined before any VM's memory is unmapped.
+        let mut run = Threads::default();
         let mut kernel_stats = false;
-        let mut kernel_aggregates_added = false;
+        // The kernel's VM and vCPU sets get one aggregate each in kvm/, added with the first
+        // VM (and the first vCPU) that has them.
+        let (mut vm_aggregate, mut vcpu_aggregate) = (false, false);
         // SAFETY: gettid has no preconditions. The kernel names VM directories after the
         // thread that creates the VM.
         let tid = unsafe { libc::gettid() };
@@ -312,8 +386,9 @@ impl Vmm {
                     source
                         .add_values(set, Some(ErasedInstance::from_arc(Arc::new(inst))), false)
                         .map_err(io)?;
-                    if !kernel_aggregates_added {
+                    if !vm_aggregate {
                         top.add_aggregate(set).map_err(io)?;
+                        vm_aggregate = true;
                     }
                     kernel_stats = true;
                 }
@@ -324,7 +399,7 @@ impl Vmm {
                 let vs = Source::new(&format!("vcpu{n}")).map_err(io)?;
                 let st = Instance::<VmmVcpuStats>::default();
                 vs.add_instance(&st).map_err(io)?;
-                let (s, p) = (stop.clone(), pause.clone());
+                let (s, p) = (run.stop.clone(), run.pause.clone());
                 let o = opts.clone();
                 let t_st = st.clone();
                 let handle = match &fd {
@@ -352,15 +427,15 @@ impl Vmm {
                 };
                 vs.set_stats_id(&format!("{vm_id}/vcpu-{n}"));
                 stats.vmm_vcpu_threads.inc();
-                threads.push(handle);
+                run.handles.push(handle);
                 source.add_child(&vs).map_err(io)?;
                 vcpus.push((vs, st));
             }
             if let Some(set) = kernel_vcpu_set {
                 source.add_aggregate(set).map_err(io)?;
-                if !kernel_aggregates_added {
+                if !vcpu_aggregate {
                     top.add_aggregate(set).map_err(io)?;
-                    kernel_aggregates_added = true;
+                    vcpu_aggregate = true;
                 }
             }
             source.set_stats_id(&vm_id);
@@ -381,19 +456,23 @@ impl Vmm {
             vms,
             simulated,
             kernel_stats,
-            stop,
-            pause,
-            threads,
+            run,
         })
     }
 
     /// Parks every vCPU thread between two runs (no vCPU is in KVM_RUN afterwards).
     pub fn pause(&self) {
-        let mut s = self.pause.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self
+            .run
+            .pause
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         s.0 = true;
-        let want = self.threads.len();
+        let want = self.run.handles.len();
         while s.1 < want {
             let (g, _) = self
+                .run
                 .pause
                 .cv
                 .wait_timeout(s, Duration::from_millis(50))
@@ -404,27 +483,26 @@ impl Vmm {
 
     /// Lets the vCPU threads run again.
     pub fn resume(&self) {
-        let mut s = self.pause.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self
+            .run
+            .pause
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         s.0 = false;
-        self.pause.cv.notify_all();
+        self.run.pause.cv.notify_all();
     }
 
-    /// Stops the vCPU threads and waits for them.
+    /// Stops the vCPU threads and waits for them: at once, even when they are halted for a
+    /// long pace.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Relaxed);
-        self.resume();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.run.shutdown();
     }
 }
 
 impl Drop for Vmm {
     fn drop(&mut self) {
-        self.shutdown();
+        // Before the fields drop: the VMs' memory is unmapped only after no vCPU runs.
+        self.run.shutdown();
     }
 }

@@ -96,7 +96,7 @@ fn batch_from_a_binary_stats_file_is_exact() {
         path.to_str().unwrap(),
         "--once",
         "--interval",
-        "0",
+        "0.01",
     ]);
     assert!(ok, "{err}");
     assert_eq!(out, "NAME                VALUE       RATE/s\nblocking                1            0\nexits                1234            0\n");
@@ -105,7 +105,7 @@ fn batch_from_a_binary_stats_file_is_exact() {
         path.to_str().unwrap(),
         "--once",
         "--interval",
-        "0",
+        "0.01",
         "--filter",
         "^ex",
     ]);
@@ -139,7 +139,7 @@ fn batch_from_http_is_exact_and_rates_are_per_second() {
         &addr,
         "--once",
         "--interval",
-        "0",
+        "0.01",
         "--filter",
         "exits",
     ]);
@@ -199,7 +199,7 @@ fn batch_from_a_mount_is_exact() {
         dir.to_str().unwrap(),
         "--once",
         "--interval",
-        "0",
+        "0.01",
     ]);
     assert!(ok, "{err}");
     assert_eq!(

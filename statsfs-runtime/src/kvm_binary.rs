@@ -82,8 +82,19 @@ fn name_from(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+/// Descriptor records are read this many bytes at a time, so memory grows only with what the
+/// file really holds: a header claiming 65,536 descriptors of 4 KiB names costs one chunk,
+/// then the short read fails, instead of a 269 MB allocation up front.
+const CHUNK: usize = 64 * 1024;
+
 /// Reads header, id and descriptors through `read_at(offset, buf)` (pread on the kernel's
-/// fd, a slice for our own output). Uses the header's offsets, never the constants.
+/// fd, a slice for our own output). Uses the header's offsets, never the constants. Rejects
+/// what no kernel writes and a reader could misread: names or ids without room for the NUL,
+/// duplicate names, items whose end overflows.
 pub fn parse(read_at: &mut dyn FnMut(u64, &mut [u8]) -> io::Result<()>) -> io::Result<Layout> {
     let mut h = [0u8; HEADER_SIZE];
     read_at(0, &mut h)?;
@@ -93,29 +104,44 @@ pub fn parse(read_at: &mut dyn FnMut(u64, &mut [u8]) -> io::Result<()>) -> io::R
     let desc_offset = u32_at(&h, 16)? as u64;
     let data_offset = u32_at(&h, 20)? as u64;
     if name_size == 0 || name_size > 4096 || num_desc > 65536 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "implausible stats header",
-        ));
+        return Err(invalid(format!(
+            "implausible stats header: name size {name_size}, {num_desc} descriptors"
+        )));
     }
     let mut id = vec![0u8; name_size];
     read_at(id_offset, &mut id)?;
     let rec = 16 + name_size;
-    let mut table = vec![0u8; rec * num_desc];
-    read_at(desc_offset, &mut table)?;
-    let mut descs = Vec::with_capacity(num_desc);
+    let per_chunk = (CHUNK / rec).max(1);
+    let mut descs: Vec<Desc> = Vec::new();
+    let mut names = std::collections::HashSet::new();
     let mut data_len = 0usize;
-    for r in table.chunks_exact(rec) {
-        let d = Desc {
-            flags: u32_at(r, 0)?,
-            exponent: i16::from_ne_bytes([r[4], r[5]]),
-            size: u16::from_ne_bytes([r[6], r[7]]),
-            offset: u32_at(r, 8)?,
-            bucket_size: u32_at(r, 12)?,
-            name: name_from(&r[16..]),
-        };
-        data_len = data_len.max(d.offset as usize + 8 * d.size as usize);
-        descs.push(d);
+    let mut chunk = Vec::new();
+    let mut done = 0;
+    while done < num_desc {
+        let n = per_chunk.min(num_desc - done);
+        chunk.resize(rec * n, 0);
+        read_at(desc_offset + (rec * done) as u64, &mut chunk)?;
+        for r in chunk.chunks_exact(rec) {
+            let d = Desc {
+                flags: u32_at(r, 0)?,
+                exponent: i16::from_ne_bytes([r[4], r[5]]),
+                size: u16::from_ne_bytes([r[6], r[7]]),
+                offset: u32_at(r, 8)?,
+                bucket_size: u32_at(r, 12)?,
+                name: name_from(&r[16..]),
+            };
+            if !names.insert(d.name.clone()) {
+                return Err(invalid(format!("duplicate descriptor name {:?}", d.name)));
+            }
+            // u32 + 8 × u16 always fits a usize on 64-bit targets; the check keeps 32-bit
+            // ones honest.
+            let end = (d.offset as usize)
+                .checked_add(8 * d.size as usize)
+                .ok_or_else(|| invalid(format!("descriptor {:?} ends past 4 GiB", d.name)))?;
+            data_len = data_len.max(end);
+            descs.push(d);
+        }
+        done += n;
     }
     Ok(Layout {
         id: name_from(&id),
@@ -125,15 +151,41 @@ pub fn parse(read_at: &mut dyn FnMut(u64, &mut [u8]) -> io::Result<()>) -> io::R
     })
 }
 
-/// Parses a whole file held in memory.
+/// Parses a whole file held in memory, and checks that every descriptor's items lie inside
+/// it (a reader of a truncated copy gets an error, not an empty or partial table).
 pub fn parse_bytes(file: &[u8]) -> io::Result<Layout> {
-    parse(&mut |off, buf| {
-        let s = file
-            .get(off as usize..off as usize + buf.len())
+    let layout = parse(&mut |off, buf| {
+        let s = usize::try_from(off)
+            .ok()
+            .and_then(|o| file.get(o..o.checked_add(buf.len())?))
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "truncated stats file"))?;
         buf.copy_from_slice(s);
         Ok(())
-    })
+    })?;
+    let end = layout.data_offset as usize + layout.data_len;
+    if end > file.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "data block ends at byte {end}, past the end of the file ({} bytes)",
+                file.len()
+            ),
+        ));
+    }
+    Ok(layout)
+}
+
+/// Item `index` of `desc` (0 for a scalar, the bucket for a histogram), read at its byte
+/// offset, which need not be a multiple of 8. `None` when it lies outside `file`.
+pub fn item(file: &[u8], layout: &Layout, desc: &Desc, index: usize) -> Option<u64> {
+    if index >= desc.size as usize {
+        return None;
+    }
+    let at = (layout.data_offset as usize)
+        .checked_add(desc.offset as usize)?
+        .checked_add(8 * index)?;
+    let b = file.get(at..at.checked_add(8)?)?;
+    Some(u64::from_ne_bytes(b.try_into().ok()?))
 }
 
 /// The kernel's layout for `descs` and `data` (one u64 per item, at each descriptor's

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use statsfs_kvm::top::{render, rows, sample, terminal_rows, Input};
+use statsfs_kvm::top::{printable, render, rows, sample, terminal_rows, Input};
 
 /// Tools for statsfs trees.
 #[derive(Parser)]
@@ -32,9 +32,10 @@ enum Command {
         /// Only names (paths) matching this regular expression.
         #[arg(long)]
         filter: Option<String>,
-        /// Seconds between samples.
-        #[arg(long, default_value_t = 1.0)]
-        interval: f64,
+        /// Seconds between samples (0.01 up to 86400).
+        #[arg(long, default_value = "1", value_parser = statsfs_kvm::cli::interval,
+              allow_negative_numbers = true)]
+        interval: Duration,
         /// Print one table (rates over one interval) and exit: for scripts.
         #[arg(long)]
         once: bool,
@@ -67,11 +68,10 @@ fn main() -> ExitCode {
         }
         None => None,
     };
-    let interval = Duration::from_secs_f64(interval.max(0.0));
     let mut before = match sample(&input) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("statsfs top: {e}");
+            eprintln!("statsfs top: {}", printable(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -81,18 +81,13 @@ fn main() -> ExitCode {
         let after = match sample(&input) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("statsfs top: {e}");
+                eprintln!("statsfs top: {}", printable(&e));
                 return ExitCode::FAILURE;
             }
         };
         let secs = t0.elapsed().as_secs_f64();
         t0 = Instant::now();
-        let table = rows(
-            &before,
-            &after,
-            if interval.is_zero() { 0.0 } else { secs },
-            filter.as_ref(),
-        );
+        let table = rows(&before, &after, secs, filter.as_ref());
         if once {
             print!("{}", render(&table, usize::MAX));
             return ExitCode::SUCCESS;
