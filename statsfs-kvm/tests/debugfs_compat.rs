@@ -12,6 +12,7 @@ use std::fs;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
 use common::{debugfs, fresh, fresh_value, mounted_vmm};
@@ -78,7 +79,7 @@ fn kvm_stat_reads_every_file_of_the_tree_as_an_integer() {
     // SAFETY: gettid has no preconditions. The kernel names a VM's debugfs directory after
     // the thread that creates it, and so do we: this one.
     let tid = unsafe { libc::gettid() };
-    let Some((vmm, _m, root)) = mounted_vmm("kvm_stat", opts()) else {
+    let Some((vmm, root)) = mounted_vmm("kvm_stat", opts()) else {
         return;
     };
     std::thread::sleep(Duration::from_millis(300));
@@ -214,7 +215,7 @@ fn value(v: &[(String, u64)], name: &str) -> u64 {
 
 #[test]
 fn open_files_reread_like_debugfs_files_and_stats_fds() {
-    let Some((vmm, _m, root)) = mounted_vmm("reread", opts()) else {
+    let Some((vmm, root)) = mounted_vmm("reread", opts()) else {
         return;
     };
     std::thread::sleep(Duration::from_millis(200));
@@ -305,7 +306,7 @@ fn open_files_reread_like_debugfs_files_and_stats_fds() {
 
 #[test]
 fn imported_kernel_stats_clear_like_debugfs() {
-    let Some((vmm, _m, root)) = mounted_vmm("clear", opts()) else {
+    let Some((vmm, root)) = mounted_vmm("clear", opts()) else {
         return;
     };
     std::thread::sleep(Duration::from_millis(300));
@@ -410,7 +411,7 @@ fn documented(rst: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn documented_modes_are_the_served_modes() {
-    let Some((vmm, _m, root)) = mounted_vmm("modes", opts()) else {
+    let Some((vmm, root)) = mounted_vmm("modes", opts()) else {
         return;
     };
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

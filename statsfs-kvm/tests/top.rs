@@ -1,5 +1,7 @@
 //! `statsfs top`: batch mode checked exactly against each input kind, live mode in tmux.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -85,7 +87,8 @@ fn batch_from_a_binary_stats_file_is_exact() {
             name: "wait_hist".into(),
         },
     ];
-    let path = std::env::temp_dir().join(format!("statsfs-top-{}.bin", std::process::id()));
+    let scratch = common::Scratch::new("top-binary");
+    let path = scratch.join("stats.bin");
     std::fs::write(
         &path,
         binary::encode("kvm-1/vcpu-0", &descs, &[1234, 1, 5, 6]),
@@ -185,14 +188,8 @@ fn batch_from_http_is_exact_and_rates_are_per_second() {
 #[test]
 fn batch_from_a_mount_is_exact() {
     let (reg, _keep) = tree();
-    let dir = std::env::temp_dir().join(format!("statsfs-top-mnt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _m = match statsfs_fuse::mount(&reg, &dir, statsfs_fuse::Options::default()) {
-        Ok(m) => m,
-        Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "FUSE in CI: {e}");
-            return eprintln!("SKIPPED: no FUSE: {e}");
-        }
+    let Some(dir) = common::mount(&reg, "top-mount") else {
+        return;
     };
     let (ok, out, err) = top(&[
         "--mount",
@@ -223,7 +220,17 @@ fn live_mode_under_tmux() {
         env!("CARGO_BIN_EXE_statsfs"),
         srv.addr()
     );
-    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
+    // A private tmux server on a socket in a scratch directory: nothing is left in /tmp.
+    let scratch = common::Scratch::new("tmux");
+    let socket = scratch.join("socket");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap()
+    };
     assert!(tmux(&[
         "new-session",
         "-d",
@@ -252,7 +259,7 @@ fn live_mode_under_tmux() {
     });
     tmux(&["send-keys", "-t", &session, "C-c"]);
     std::thread::sleep(Duration::from_millis(300));
-    let _ = tmux(&["kill-session", "-t", &session]);
+    let _ = tmux(&["kill-server"]);
     let lines: Vec<&str> = screen.lines().collect();
     assert!(
         lines[0].starts_with(" statsfs top: 4 values, every 0.3 s (Ctrl-C to quit)"),

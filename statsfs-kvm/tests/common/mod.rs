@@ -77,20 +77,61 @@ pub fn fresh_value(owner: i32, name: &str) -> u64 {
         .1
 }
 
-/// The VMM with real VMs, mounted with FUSE; None (skipped loudly) where either is missing.
-pub fn mounted_vmm(name: &str, opts: Options) -> Option<(Vmm, statsfs_fuse::Mount, PathBuf)> {
-    if !need_kvm() {
-        return None;
+/// A fresh directory under the temp dir, removed with its contents when dropped. Declare it
+/// before a mount that uses it, so that the mount goes first.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `statsfs-kvm-test-<pid>-<name>`, empty.
+    pub fn new(name: &str) -> Scratch {
+        let p =
+            std::env::temp_dir().join(format!("statsfs-kvm-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
     }
-    let vmm = Vmm::start(opts).unwrap();
-    assert!(
-        vmm.simulated.is_none() && vmm.kernel_stats,
-        "real VMs with kernel statistics"
-    );
-    let dir = std::env::temp_dir().join(format!("statsfs-kvm-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    match statsfs_fuse::mount(&vmm.registry, &dir, statsfs_fuse::Options::default()) {
-        Ok(m) => Some((vmm, m, dir)),
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A FUSE mount on a [`Scratch`] directory: unmounted, then removed, when dropped.
+pub struct Mounted {
+    mount: Option<statsfs_fuse::Mount>,
+    dir: Scratch,
+}
+
+impl std::ops::Deref for Mounted {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        drop(self.mount.take());
+    }
+}
+
+/// Mounts `registry` on a fresh directory; None (skipped loudly) where FUSE is missing.
+pub fn mount(registry: &statsfs::Registry, name: &str) -> Option<Mounted> {
+    let dir = Scratch::new(name);
+    match statsfs_fuse::mount(registry, &*dir, statsfs_fuse::Options::default()) {
+        Ok(m) => Some(Mounted {
+            mount: Some(m),
+            dir,
+        }),
         Err(e) => {
             if std::env::var_os("CI").is_some() {
                 panic!("cannot mount FUSE in CI: {e}");
@@ -99,4 +140,18 @@ pub fn mounted_vmm(name: &str, opts: Options) -> Option<(Vmm, statsfs_fuse::Moun
             None
         }
     }
+}
+
+/// The VMM with real VMs, mounted with FUSE; None (skipped loudly) where either is missing.
+pub fn mounted_vmm(name: &str, opts: Options) -> Option<(Vmm, Mounted)> {
+    if !need_kvm() {
+        return None;
+    }
+    let vmm = Vmm::start(opts).unwrap();
+    assert!(
+        vmm.simulated.is_none() && vmm.kernel_stats,
+        "real VMs with kernel statistics"
+    );
+    let m = mount(&vmm.registry, name)?;
+    Some((vmm, m))
 }
