@@ -45,6 +45,23 @@ impl Retained {
     }
 }
 
+impl Retained {
+    /// What `self` holds beyond `live` (the returning child's totals now), slot by slot,
+    /// as a store of no child; `None` when the child counts at least as much everywhere.
+    pub(crate) fn shortfall(&self, live: &Retained) -> Option<Retained> {
+        let r = Retained::new(self.set);
+        let mut any = false;
+        for ((d, kept), now) in r.slots.iter().zip(self.slots.iter()).zip(live.slots.iter()) {
+            let (kept, now) = (kept.load(Relaxed), now.load(Relaxed));
+            if now < kept {
+                d.store(kept - now, Relaxed);
+                any = true;
+            }
+        }
+        any.then_some(r)
+    }
+}
+
 /// Whether a value's contribution outlives a removed child when totals are retained.
 pub(crate) fn is_retained(desc: &ValueDesc) -> bool {
     desc.aggregation == Aggregation::Sum && desc.kind == Kind::Cumulative

@@ -7,6 +7,13 @@
 //! That list is rebuilt when the node's subtree generation moved; every structural change
 //! bumps the generation of the changed node and all its ancestors *after* the change, so a
 //! read that starts after a change returns sees it.
+//!
+//! Retained totals (see [`Source::set_retain_totals`]) need more: a change that moves
+//! counts between live instances and retained stores (remove, re-add, revoke) write-locks
+//! the whole chain from the root down to the changed node and bumps the generations before
+//! unlocking. Aggregates of field-access values are folded under their node's read lock,
+//! so no reader is folding the old list while the change takes its snapshot, and none
+//! folds it afterwards: a counter can never be seen live above the total that replaces it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{
@@ -14,6 +21,7 @@ use std::sync::{
 };
 use std::{fmt, mem};
 
+use crate::desc::AccessKind;
 use crate::error::{Error, Result};
 use crate::fold::{Flat, Retained};
 use crate::instance::{ErasedInstance, Instance, StatsSource};
@@ -42,6 +50,10 @@ pub(crate) struct Node {
     hidden: bool,
     revoked: AtomicBool,
     retain: AtomicBool,
+    /// Removed from a retaining tree and not attached since: the detached subtree keeps
+    /// retaining, so what leaves it while it is away stays in the totals its old parent
+    /// offsets when it comes back.
+    detached_retain: AtomicBool,
     /// Files here and below read as numbers (see [`Source::set_numeric`]).
     numeric: AtomicBool,
     /// The id string of the binary stats view, when set (see [`Source::set_stats_id`]).
@@ -92,18 +104,16 @@ impl Node {
         lock(&self.parent).upgrade()
     }
 
-    /// Drops the cached flat lists of this node's and every ancestor's aggregate groups, so
-    /// instances that left (revoked, removed) are released now, not at the next read.
-    fn drop_caches_upward(self: &Arc<Node>) {
+    /// This node and its ancestors, root first (stable under [`TREE`]).
+    fn chain(self: &Arc<Node>) -> Vec<Arc<Node>> {
+        let mut chain = Vec::new();
         let mut n = Some(self.clone());
         while let Some(node) = n {
-            for g in &node.read().groups {
-                if let Slot::Aggregate(cache) = &g.slot {
-                    *lock(cache) = None;
-                }
-            }
             n = node.parent();
+            chain.push(node);
         }
+        chain.reverse();
+        chain
     }
 
     /// Invalidates the aggregate caches of this node and every ancestor.
@@ -155,13 +165,14 @@ impl Node {
                     insts.push(i.clone());
                 }
             }
-            retained.extend(
-                st.retained
-                    .iter()
-                    .filter(|r| ValueSet::same(r.set, set))
-                    .cloned(),
-            );
         }
+        // A revoked source's retained totals still count above it (it reads 0 itself).
+        retained.extend(
+            st.retained
+                .iter()
+                .filter(|r| ValueSet::same(r.set, set))
+                .cloned(),
+        );
         for c in &st.children {
             let cst = c.0.read();
             c.0.collect(&cst, set, insts, retained);
@@ -224,6 +235,7 @@ impl Source {
             hidden,
             revoked: AtomicBool::new(false),
             retain: AtomicBool::new(false),
+            detached_retain: AtomicBool::new(false),
             numeric: AtomicBool::new(false),
             stats_id: std::sync::OnceLock::new(),
             gen: AtomicU64::new(0),
@@ -261,20 +273,43 @@ impl Source {
     /// Opt-in beyond statsfs: when a child is removed from this source (or from any
     /// descendant), its cumulative SUM totals stay in this source's aggregates, so they never
     /// go backwards (what a Prometheus counter needs). Off by default, as in the reference.
+    ///
+    /// The invariant: a cumulative SUM aggregate of a source that retains (this flag on it
+    /// or an ancestor, see [`Source::retains_totals`]) never reads less than it read before,
+    /// under any sequence of tree operations and any interleaving with increments and
+    /// reads, except through a clear of values it sums: a clear of this aggregate, of an
+    /// aggregate above it (which zeroes the retained totals below too) or in its subtree, or
+    /// of a simple value in its subtree. In detail:
+    ///
+    /// - **remove**: the parent keeps the child subtree's totals at the moment it left
+    ///   (counts the child makes later are not added); every ancestor sees them.
+    /// - **revoke**: a revoked source reads 0 itself (reference §6), but in a retaining tree
+    ///   its own totals at the revoke and the totals it retained stay in its ancestors.
+    ///   Counts added to an instance after its source is revoked are not counted (revoke
+    ///   is called just before the instance goes away).
+    /// - **re-add**: a child added back to the parent it left is counted live again and
+    ///   its retained totals go, unless it counts less than they held (it was cleared, or
+    ///   lost counts while away): then the difference stays, so the parent does not drop.
+    /// - **nested detach**: a subtree removed from a retaining tree retains while detached,
+    ///   so a grandchild leaving it meanwhile stays in its totals.
+    /// - **move**: a child attached to another parent is counted live there while the
+    ///   parent it left keeps what it had; a retaining ancestor of both sees both (a move is
+    ///   an increase there, never a decrease). Moving between separate trees is exact.
+    /// - **clear**: clearing an aggregate zeroes the instances and the retained totals in
+    ///   its subtree; a removed child's own instances are not in it and keep counting.
+    ///
+    /// Values read through functions (custom getters, bulk readers) are folded outside the
+    /// tree locks so they may read the tree; for them the invariant holds for changes not
+    /// concurrent with their updates.
     pub fn set_retain_totals(&self, on: bool) {
         self.0.retain.store(on, SeqCst);
     }
 
-    /// Whether this source or an ancestor retains removed children's totals.
+    /// Whether removing a child from this source retains its totals: this source or an
+    /// ancestor retains ([`Source::set_retain_totals`]), or this subtree was removed from a
+    /// retaining tree and has not been attached anywhere since.
     pub fn retains_totals(&self) -> bool {
-        let mut n = Some(self.0.clone());
-        while let Some(node) = n {
-            if node.retain.load(SeqCst) {
-                return true;
-            }
-            n = node.parent();
-        }
-        false
+        retains(&self.0.chain())
     }
 
     /// Makes every file of this source and of its subtree read as a decimal integer, show
@@ -414,46 +449,70 @@ impl Source {
             }
             n = node.parent();
         }
-        let mut st = self.0.write();
+        let chain = self.0.chain();
+        let mut guards = write_all(&chain);
+        let st = guards.last_mut().expect("a chain holds its own node");
         // Only visible names collide (§7): a hidden child has no directory to clash with.
-        if !child.is_hidden() && self.0.visible_names_clash(&st, child.name()) {
+        if !child.is_hidden() && self.0.visible_names_clash(st, child.name()) {
             return Err(Error::NameCollision {
                 name: child.name().to_owned(),
                 source_name: self.name().to_owned(),
             });
         }
         *lock(&child.0.parent) = Arc::downgrade(&self.0);
-        // A child coming back: the totals retained when it left are live again.
-        st.retained.retain(|r| {
-            !r.from
-                .as_ref()
-                .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&child.0)))
-        });
+        child.0.detached_retain.store(false, SeqCst);
+        Self::settle_return(st, child);
         st.children.push(child.clone());
-        drop(st);
         self.0.bump();
         Ok(())
+    }
+
+    /// A child coming back: the totals retained when it left are live again, so its stores
+    /// go; where it now counts less than a store held, the shortfall stays (merged), so
+    /// nothing above goes backwards.
+    fn settle_return(st: &mut State, child: &Source) {
+        let cst = child.0.read();
+        let mut i = 0;
+        while i < st.retained.len() {
+            let r = &st.retained[i];
+            let mine = r
+                .from
+                .as_ref()
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&child.0)));
+            if !mine {
+                i += 1;
+                continue;
+            }
+            let live = child.0.build_flat(&cst, r.set, 0).retained(r.set);
+            let gone = st.retained.remove(i);
+            if let Some(short) = gone.shortfall(&live) {
+                add_to_base(st, short);
+            }
+        }
     }
 
     /// Removes `child` from this source: its values leave every ancestor's aggregates at
     /// once (unless totals are retained, see [`Source::set_retain_totals`]). Returns false,
     /// changing nothing, when `child` is not a child of this source.
     pub fn remove_child(&self, child: &Source) -> bool {
-        let _tree = lock(&TREE);
-        let retain = self.retains_totals();
-        let mut st = self.0.write();
+        let tree = lock(&TREE);
+        let chain = self.0.chain();
+        let retain = retains(&chain);
+        let mut guards = write_all(&chain);
+        let st = guards.last_mut().expect("a chain holds its own node");
         let Some(pos) = st.children.iter().position(|c| c.same(child)) else {
             return false;
         };
         if retain {
-            Self::retain_subtree(&mut st, child);
+            Self::retain_subtree(st, child);
         }
         st.children.remove(pos);
         *lock(&child.0.parent) = Weak::new();
-        drop(st);
+        child.0.detached_retain.store(retain, SeqCst);
         self.0.bump();
-        self.0.drop_caches_upward();
-        drop(_tree);
+        drop_caches(&guards);
+        drop(guards);
+        drop(tree);
         crate::watch::notify(&crate::watch::Change::ChildRemoved {
             parent: self,
             name: child.name(),
@@ -486,33 +545,72 @@ impl Source {
                 continue;
             }
             let gone = st.retained.remove(i);
-            let set = gone.set;
-            match st
-                .retained
-                .iter()
-                .position(|r| r.from.is_none() && ValueSet::same(r.set, set))
-            {
-                Some(b) => st.retained[b] = Arc::new(st.retained[b].merged(&gone)),
-                None => st.retained.push(Arc::new(Retained::new(set).merged(&gone))),
-            }
+            add_to_base(st, Retained::new(gone.set).merged(&gone));
         }
     }
 
     /// Called before the instances go away: every value of this source reads 0 from now on
     /// and contributes nothing to any aggregate (reference §6, "our rule"). The instances are
     /// released. Children are not affected.
+    ///
+    /// In a retaining tree the source's own cumulative SUM totals at this moment stay in
+    /// its ancestors' aggregates, as do the totals it retained (see
+    /// [`Source::set_retain_totals`]).
     pub fn revoke(&self) {
-        let mut st = self.0.write();
+        let _tree = lock(&TREE);
+        let chain = self.0.chain();
+        let retain = retains(&chain) && !self.0.is_revoked();
+        // Sets read through user code are folded before locking: a getter may read this
+        // very source (such values are not covered against concurrent updates, see
+        // `set_retain_totals`). The others are folded under the chain's locks.
+        let by_user_code = if retain {
+            Self::own_totals(&self.0.read(), |s| !runs_no_user_code(s))
+        } else {
+            Vec::new()
+        };
+        let mut guards = write_all(&chain);
+        let st = guards.last_mut().expect("a chain holds its own node");
+        if retain {
+            for own in by_user_code
+                .into_iter()
+                .chain(Self::own_totals(st, runs_no_user_code))
+            {
+                add_to_base(st, own);
+            }
+        }
         self.0.revoked.store(true, SeqCst);
         for g in &mut st.groups {
             if let Slot::Simple(_) = g.slot {
                 drop(mem::replace(&mut g.slot, Slot::Dead));
             }
         }
-        st.retained.clear();
-        drop(st);
         self.0.bump();
-        self.0.drop_caches_upward();
+        drop_caches(&guards);
+    }
+
+    /// The retainable totals of this source's own instances (not its children's), one
+    /// store per set that `which` picks.
+    fn own_totals(st: &State, which: impl Fn(&ValueSet) -> bool) -> Vec<Retained> {
+        let mut sets: Vec<&'static ValueSet> = Vec::new();
+        for g in &st.groups {
+            let new = !sets.iter().any(|s| ValueSet::same(s, g.set));
+            if matches!(g.slot, Slot::Simple(_)) && new && which(g.set) {
+                sets.push(g.set);
+            }
+        }
+        sets.into_iter()
+            .map(|set| {
+                let insts = st
+                    .groups
+                    .iter()
+                    .filter_map(|g| match &g.slot {
+                        Slot::Simple(i) if ValueSet::same(g.set, set) => Some(i.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Flat::new(0, insts, Vec::new()).retained(set)
+            })
+            .collect()
     }
 
     /// The parent, if attached.
@@ -657,6 +755,46 @@ impl Source {
     }
 }
 
+/// Whether removing a child from the last node of `chain` (root first) retains its totals.
+fn retains(chain: &[Arc<Node>]) -> bool {
+    chain.iter().any(|n| n.retain.load(SeqCst))
+        || chain
+            .first()
+            .is_some_and(|r| r.detached_retain.load(SeqCst))
+}
+
+/// Write-locks every node of `chain`, root first (the tree's lock order), so no aggregate
+/// of field-access values above the change is being folded while it happens.
+fn write_all(chain: &[Arc<Node>]) -> Vec<RwLockWriteGuard<'_, State>> {
+    chain.iter().map(|n| n.write()).collect()
+}
+
+/// Drops the cached flat lists of the locked nodes, so instances that left (revoked,
+/// removed) are released now, not at the next read.
+fn drop_caches(guards: &[RwLockWriteGuard<'_, State>]) {
+    for st in guards {
+        for g in &st.groups {
+            if let Slot::Aggregate(cache) = &g.slot {
+                *lock(cache) = None;
+            }
+        }
+    }
+}
+
+/// Adds `r`'s totals to the node's base store of its set (the one of no child), which
+/// replaces the old one: stores are never changed in place except by clear.
+fn add_to_base(st: &mut State, r: Retained) {
+    let set = r.set;
+    match st
+        .retained
+        .iter()
+        .position(|b| b.from.is_none() && ValueSet::same(b.set, set))
+    {
+        Some(b) => st.retained[b] = Arc::new(st.retained[b].merged(&r)),
+        None => st.retained.push(Arc::new(r)),
+    }
+}
+
 /// What a read of a group resolves to under the source's lock. The read itself happens
 /// after the lock is released, so user code (custom getters, bulk readers) never runs under
 /// a tree lock and may itself read the tree.
@@ -665,19 +803,44 @@ pub(crate) enum Target {
     Simple(ErasedInstance),
     /// An aggregate group's flat list of the subtree.
     Flat(Arc<Flat>),
+    /// An aggregate group folded already, under the source's lock (no user code runs).
+    Values(Vec<u64>),
     /// A dead group or a revoked source: reads 0.
     Zero,
 }
 
 impl Node {
-    /// The target of group `g` (this node's state `st` is locked by the caller).
+    /// The target of group `g` (this node's state `st` is locked by the caller), for
+    /// reading the whole group: aggregates of sets that run no user code are folded here,
+    /// under the lock, so retained totals never go backwards (see the module notes).
     pub(crate) fn target(&self, st: &State, g: &Group) -> Target {
+        match self.flat_target(st, g) {
+            Target::Flat(flat) if runs_no_user_code(g.set) => {
+                let mut values = Vec::with_capacity(g.set.values().len());
+                flat.fold_all(g.set, &mut values);
+                Target::Values(values)
+            }
+            t => t,
+        }
+    }
+
+    /// The target of group `g`, with aggregates left to fold by the caller.
+    pub(crate) fn flat_target(&self, st: &State, g: &Group) -> Target {
         match (&g.slot, self.is_revoked()) {
             (Slot::Simple(i), false) => Target::Simple(i.clone()),
             (Slot::Aggregate(cache), false) => Target::Flat(self.flat(st, g.set, cache)),
             _ => Target::Zero,
         }
     }
+}
+
+/// Whether reading `set` runs only loads: field access everywhere and no bulk reader.
+fn runs_no_user_code(set: &ValueSet) -> bool {
+    set.read_all().is_none()
+        && set
+            .values()
+            .iter()
+            .all(|d| matches!(d.access.0, AccessKind::Field { .. }))
 }
 
 impl Target {
@@ -697,6 +860,7 @@ impl Target {
                 None => out.extend(values.iter().map(|d| crate::read::read(d, i))),
             },
             Target::Flat(flat) => flat.fold_all(set, out),
+            Target::Values(values) => out.extend_from_slice(values),
             Target::Zero => out.resize(start + values.len(), 0),
         }
     }

@@ -119,12 +119,19 @@ impl ValueRef {
             {
                 return simple(i);
             }
-            node.target(&st, g)
+            // An aggregate of a field folds under the lock too, so a structural change
+            // that write-locks this node never races it (retained totals never go back).
+            if let (AccessKind::Field { .. }, Slot::Aggregate(cache), false) =
+                (self.desc().access.0, &g.slot, node.is_revoked())
+            {
+                return aggregate(&node.flat(&st, g.set, cache));
+            }
+            node.flat_target(&st, g)
         };
         match target {
             Target::Simple(i) => simple(&i),
             Target::Flat(flat) => aggregate(&flat),
-            Target::Zero => dead,
+            Target::Values(_) | Target::Zero => dead,
         }
     }
 

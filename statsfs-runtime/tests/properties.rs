@@ -207,3 +207,208 @@ proptest! {
         }
     }
 }
+
+/// One step of a retained-totals scenario.
+#[derive(Debug, Clone)]
+enum Op {
+    Attach(usize, usize),
+    Detach(usize),
+    Revoke(usize),
+    Inc(usize, u64),
+    Clear(usize),
+}
+
+const NODES: usize = 6;
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..NODES, 0..NODES).prop_map(|(c, p)| Op::Attach(c, p)),
+        3 => (0..NODES).prop_map(Op::Detach),
+        1 => (0..NODES).prop_map(Op::Revoke),
+        4 => (0..NODES, 1..1000u64).prop_map(|(n, k)| Op::Inc(n, k)),
+        1 => (0..NODES).prop_map(Op::Clear),
+    ]
+}
+
+/// The retained-totals contract (`Source::set_retain_totals`) over one cumulative SUM value,
+/// in plain integers: a store is `(child it came from, amount)` held at the parent it left.
+#[derive(Clone, Debug, Default)]
+struct Model {
+    parent: [Option<usize>; NODES],
+    retain: [bool; NODES],
+    detached_retain: [bool; NODES],
+    revoked: [bool; NODES],
+    value: [u64; NODES],
+    stores: [Vec<(Option<usize>, u64)>; NODES],
+}
+
+impl Model {
+    fn children(&self, n: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..NODES).filter(move |&c| self.parent[c] == Some(n))
+    }
+    fn total(&self, n: usize) -> u64 {
+        let own = if self.revoked[n] { 0 } else { self.value[n] };
+        own + self.stores[n].iter().map(|s| s.1).sum::<u64>()
+            + self.children(n).map(|c| self.total(c)).sum::<u64>()
+    }
+    fn read(&self, n: usize) -> u64 {
+        if self.revoked[n] {
+            0
+        } else {
+            self.total(n)
+        }
+    }
+    fn ancestors(&self, n: usize) -> Vec<usize> {
+        let mut out = vec![n];
+        while let Some(p) = self.parent[*out.last().unwrap()] {
+            out.push(p);
+        }
+        out
+    }
+    fn retains(&self, n: usize) -> bool {
+        let chain = self.ancestors(n);
+        chain.iter().any(|&a| self.retain[a]) || self.detached_retain[*chain.last().unwrap()]
+    }
+    fn subtree(&self, n: usize) -> Vec<usize> {
+        let mut out = vec![n];
+        for c in self.children(n) {
+            out.extend(self.subtree(c));
+        }
+        out
+    }
+    /// Applies `op`; returns whether the runtime must accept it.
+    fn apply(&mut self, op: &Op) -> bool {
+        match *op {
+            Op::Attach(c, p) => {
+                if self.parent[c].is_some() || self.ancestors(p).contains(&c) {
+                    return false;
+                }
+                self.parent[c] = Some(p);
+                self.detached_retain[c] = false;
+                let total = self.total(c);
+                let mine: Vec<u64> = self.stores[p]
+                    .iter()
+                    .filter(|s| s.0 == Some(c))
+                    .map(|s| s.1)
+                    .collect();
+                self.stores[p].retain(|s| s.0 != Some(c));
+                for kept in mine {
+                    if total < kept {
+                        self.stores[p].push((None, kept - total));
+                    }
+                }
+            }
+            Op::Detach(c) => {
+                let Some(p) = self.parent[c] else {
+                    return false;
+                };
+                let retain = self.retains(p);
+                if retain {
+                    let total = self.total(c);
+                    self.stores[p].push((Some(c), total));
+                }
+                self.parent[c] = None;
+                self.detached_retain[c] = retain;
+            }
+            Op::Revoke(n) => {
+                if !self.revoked[n] && self.retains(n) {
+                    self.stores[n].push((None, self.value[n]));
+                }
+                self.revoked[n] = true;
+            }
+            Op::Inc(n, k) => {
+                if !self.revoked[n] {
+                    self.value[n] += k;
+                }
+            }
+            Op::Clear(n) => {
+                if !self.revoked[n] {
+                    for m in self.subtree(n) {
+                        if !self.revoked[m] {
+                            self.value[m] = 0;
+                        }
+                        for s in &mut self.stores[m] {
+                            s.1 = 0;
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Random add / remove / re-add / move / nested detach / revoke / increment / clear
+    /// sequences: every source reads what the model says, and a retaining source never reads
+    /// less than before unless a clear at, above or below it took the counts.
+    #[test]
+    fn retained_totals_follow_the_model_and_never_decrease(
+        parents in (1..NODES).map(|i| 0..i).collect::<Vec<_>>(),
+        retain in prop::collection::vec(prop::bool::weighted(0.2), NODES - 1),
+        start in prop::collection::vec(0..100u64, NODES),
+        ops in prop::collection::vec(op(), 0..40),
+    ) {
+        let mut model = Model::default();
+        model.retain[0] = true;
+        let mut sources = Vec::new();
+        let mut stats = Vec::new();
+        for i in 0..NODES {
+            let s = Source::new(&format!("n{i}")).unwrap();
+            let st = Instance::new(VcpuStats::default());
+            st.exits.add(start[i]);
+            model.value[i] = start[i];
+            // Hidden simple group, then the aggregate: `exits` looks up the aggregate.
+            s.add_values(&VCPU, Some(st.erase()), true).unwrap();
+            s.add_aggregate(&VCPU).unwrap();
+            if i == 0 || retain[i - 1] {
+                s.set_retain_totals(true);
+                model.retain[i] = true;
+            }
+            sources.push(s);
+            stats.push(st);
+        }
+        for (i, &p) in parents.iter().enumerate() {
+            let c = i + 1;
+            prop_assert!(model.apply(&Op::Attach(c, p)));
+            sources[p].add_child(&sources[c]).unwrap();
+        }
+        let read = |n: usize| sources[n].lookup("exits").unwrap().read();
+        for (step, op) in ops.iter().enumerate() {
+            let before: Vec<u64> = (0..NODES).map(read).collect();
+            let retained_before: Vec<bool> = (0..NODES).map(|n| model.retains(n)).collect();
+            // A clear may lower its node, what is below it and what is above it.
+            let cleared: Vec<usize> = match *op {
+                Op::Clear(n) => {
+                    let mut v = model.subtree(n);
+                    v.extend(model.ancestors(n));
+                    v
+                }
+                _ => Vec::new(),
+            };
+            let accepted = model.apply(op);
+            match *op {
+                Op::Attach(c, p) => prop_assert_eq!(sources[p].add_child(&sources[c]).is_ok(), accepted),
+                Op::Detach(c) => {
+                    let p = sources[c].parent();
+                    prop_assert_eq!(p.is_some(), accepted);
+                    if let Some(p) = p {
+                        prop_assert!(p.remove_child(&sources[c]));
+                    }
+                }
+                Op::Revoke(n) => sources[n].revoke(),
+                Op::Inc(n, k) => stats[n].exits.add(k),
+                Op::Clear(n) => sources[n].lookup("exits").unwrap().clear().unwrap(),
+            }
+            for n in 0..NODES {
+                let now = read(n);
+                prop_assert_eq!(now, model.read(n), "step {} {:?}: node {} vs model", step, op, n);
+                if retained_before[n] && model.retains(n) && !model.revoked[n] && !cleared.contains(&n) {
+                    prop_assert!(now >= before[n], "step {} {:?}: node {} went from {} to {}", step, op, n, before[n], now);
+                }
+            }
+        }
+    }
+}

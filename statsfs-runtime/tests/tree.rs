@@ -878,3 +878,145 @@ fn retained_totals_step_aside_when_the_child_comes_back() {
         "c was detached during the clear: its own count is live"
     );
 }
+
+#[test]
+fn retained_totals_survive_a_nested_detach_and_a_re_add() {
+    // Issue 12 item 8(a): a vCPU leaving a VM that is itself detached must not take its
+    // counts out of kvm when the VM comes back.
+    let kvm = Source::new("kvm").unwrap();
+    kvm.set_retain_totals(true);
+    kvm.add_aggregate(&VCPU).unwrap();
+    let vm = Source::new("vm").unwrap();
+    vm.add_aggregate(&VCPU).unwrap();
+    kvm.add_child(&vm).unwrap();
+    let (c, st) = vcpu("vcpu0", 10);
+    vm.add_child(&c).unwrap();
+    assert!(kvm.remove_child(&vm));
+    assert_eq!(val(&kvm, "exits"), 10);
+    assert!(vm.remove_child(&c));
+    kvm.add_child(&vm).unwrap();
+    assert_eq!(
+        val(&kvm, "exits"),
+        10,
+        "re-adding the VM must not lower kvm"
+    );
+    assert_eq!(
+        val(&vm, "exits"),
+        10,
+        "the VM kept its vCPU's total while detached"
+    );
+    // The vCPU comes back too, having counted 5 more meanwhile: counted once, live.
+    st.exits.add(5);
+    vm.add_child(&c).unwrap();
+    assert_eq!(val(&vm, "exits"), 15);
+    assert_eq!(val(&kvm, "exits"), 15);
+    // Counts lost while away (a clear of the detached VM, not at or above kvm) stay in kvm.
+    assert!(kvm.remove_child(&vm));
+    assert!(
+        vm.retains_totals(),
+        "a subtree removed from a retaining tree keeps retaining"
+    );
+    vm.lookup("exits").unwrap().clear().unwrap();
+    assert_eq!(st.exits.get(), 0);
+    st.exits.add(4);
+    kvm.add_child(&vm).unwrap();
+    assert_eq!(
+        val(&kvm, "exits"),
+        15,
+        "11 kept for what the clear took, 4 live"
+    );
+    st.exits.add(1);
+    assert_eq!(val(&kvm, "exits"), 16);
+    assert_eq!(val(&vm, "exits"), 5);
+    // Attached to a plain tree, the VM no longer retains.
+    assert!(kvm.remove_child(&vm));
+    let plain = Source::new("plain").unwrap();
+    plain.add_child(&vm).unwrap();
+    assert!(!vm.retains_totals());
+}
+
+#[test]
+fn retained_totals_survive_revoke_of_an_attached_source() {
+    // Issue 12 item 8(b): revoking an attached source must neither drop the totals it
+    // retained for its removed children nor its own counts, in a retaining ancestor.
+    let kvm = Source::new("kvm").unwrap();
+    kvm.set_retain_totals(true);
+    kvm.add_aggregate(&VCPU).unwrap();
+    kvm.add_aggregate(&VM).unwrap();
+    let vm = Source::new("vm").unwrap();
+    vm.add_aggregate(&VCPU).unwrap();
+    let vms = Instance::new(VmStats::default());
+    vms.remote_tlb_flush.add(5);
+    vm.add_instance(&vms).unwrap();
+    kvm.add_child(&vm).unwrap();
+    let (c, _st) = vcpu("vcpu0", 10);
+    vm.add_child(&c).unwrap();
+    assert!(vm.remove_child(&c));
+    assert_eq!(val(&kvm, "exits") + val(&kvm, "remote_tlb_flush"), 15);
+    vm.revoke();
+    assert_eq!(
+        val(&kvm, "exits") + val(&kvm, "remote_tlb_flush"),
+        15,
+        "revoke must not lower kvm"
+    );
+    assert_eq!((val(&kvm, "exits"), val(&kvm, "remote_tlb_flush")), (10, 5));
+    assert_eq!(
+        val(&vm, "exits"),
+        0,
+        "a revoked source reads 0 itself (reference §6)"
+    );
+    // The kept totals stay in kvm when the revoked VM leaves it.
+    assert!(kvm.remove_child(&vm));
+    assert_eq!((val(&kvm, "exits"), val(&kvm, "remote_tlb_flush")), (10, 5));
+    kvm.lookup("exits").unwrap().clear().unwrap();
+    assert_eq!((val(&kvm, "exits"), val(&kvm, "remote_tlb_flush")), (0, 5));
+    // Without retention, revoke takes the source's counts out, as the reference says.
+    let plain = Source::new("plain").unwrap();
+    plain.add_aggregate(&VCPU).unwrap();
+    let (d, _sd) = vcpu("d", 7);
+    plain.add_child(&d).unwrap();
+    d.revoke();
+    assert_eq!(val(&plain, "exits"), 0);
+}
+
+#[test]
+fn revoke_in_a_retaining_tree_runs_getters_outside_the_locks() {
+    use std::sync::OnceLock;
+    static SRC: OnceLock<Source> = OnceLock::new();
+    // A getter that reads its own source: revoke folds it for the retained totals.
+    fn twice_base(_: &(dyn std::any::Any + Send + Sync), _: usize) -> u64 {
+        SRC.get()
+            .map_or(0, |s| 2 * s.lookup_visible("base").map_or(0, |v| v.read()))
+    }
+    fn base(x: &(dyn std::any::Any + Send + Sync), _: usize) -> u64 {
+        x.downcast_ref::<u64>().copied().unwrap_or(0)
+    }
+    let set = ValueSet::owned(
+        "derived",
+        "",
+        None,
+        vec![
+            ValueDesc::new("base", ValueType::U64, Access::func(base, None, 0)),
+            ValueDesc::new("twice", ValueType::U64, Access::func(twice_base, None, 0)),
+        ],
+    )
+    .leak();
+    let top = Source::new("top").unwrap();
+    top.set_retain_totals(true);
+    top.add_values(set, None, false).unwrap();
+    let s = SRC.get_or_init(|| Source::new("s").unwrap());
+    s.add_values(set, Some(Arc::new(21u64).into()), false)
+        .unwrap();
+    top.add_child(s).unwrap();
+    assert_eq!(val(&top, "twice"), 42);
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        SRC.get().unwrap().revoke();
+        let _ = done.send(());
+    });
+    let ok = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .is_ok();
+    assert!(ok, "revoke deadlocked on a getter reading its own source");
+    assert_eq!((val(&top, "base"), val(&top, "twice")), (21, 42));
+}
