@@ -238,14 +238,26 @@ impl FieldAttrs {
                         ),
                     }
                 } else if p.is_ident("exponent") {
-                    let (v, text, tokens) = parse_int::<i16>(&meta)?;
-                    match v {
-                        Some(e) => {
-                            set_once(cx, &meta, &mut out.exponent, SpTokens { value: e, tokens })
-                        }
+                    // The runtime's range rule, also for numbers beyond any integer type.
+                    let (v, text, tokens) = parse_int::<i64>(&meta)?;
+                    match v.map(|e| (e, statsfs_runtime::rules::exponent(e))) {
+                        Some((e, None)) => set_once(
+                            cx,
+                            &meta,
+                            &mut out.exponent,
+                            SpTokens {
+                                value: e as i16,
+                                tokens,
+                            },
+                        ),
+                        Some((_, Some(msg))) => cx.error_spanned_by(tokens, msg),
                         None => cx.error_spanned_by(
                             tokens,
-                            format!("exponent `{text}` out of range; expected an i16"),
+                            format!(
+                                "exponent `{text}` out of range; expected {}..={}",
+                                statsfs_runtime::rules::EXPONENT_RANGE.start(),
+                                statsfs_runtime::rules::EXPONENT_RANGE.end()
+                            ),
                         ),
                     }
                 } else if p.is_ident("show") {

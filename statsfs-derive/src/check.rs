@@ -1,6 +1,8 @@
 //! Checks that need the whole container: names, duplicates after `rename`, and attribute
 //! combinations that make no sense for the field's type or kind.
 
+use std::collections::HashMap;
+
 use statsfs_runtime::rules;
 
 use crate::ast::{Container, TypeClass};
@@ -24,16 +26,39 @@ pub fn snake_case(ident: &str) -> String {
 
 pub fn check(cx: &Ctxt, cont: &Container<'_>) {
     if let Some(n) = &cont.attrs.name {
-        if let Some(why) = invalid_name(&n.value) {
+        if let Some(why) = invalid_name(&n.value).or_else(|| rules::declared_name(&n.value)) {
             cx.error_at(n.span, format!("invalid set name {:?}: {why}", n.value));
         }
     }
     if let Some(l) = &cont.attrs.label {
         if let Some(why) = invalid_name(&l.value) {
             cx.error_at(l.span, format!("invalid label {:?}: {why}", l.value));
+        } else if let Some(msg) = rules::label_name(&l.value, true) {
+            cx.error_at(l.span, msg);
         }
     }
-    let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
+    let set_name = cont
+        .attrs
+        .name
+        .as_ref()
+        .map_or_else(|| snake_case(&cont.ident.to_string()), |n| n.value.clone());
+    let set_name_ok = invalid_name(&set_name)
+        .or_else(|| rules::declared_name(&set_name))
+        .is_none();
+    if cont.attrs.label.is_none() && set_name_ok {
+        if let Some(msg) = rules::label_name(&set_name, false) {
+            let span = cont
+                .attrs
+                .name
+                .as_ref()
+                .map_or(cont.ident.span(), |n| n.span);
+            cx.error_at(span, msg);
+        }
+    }
+    // One linear pass for duplicates: a set may have thousands of values.
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    // (name, where, kind, unit) of every exported value, for the metric-name rule.
+    let mut exported = Vec::new();
     for f in &cont.fields {
         let a = &f.attrs;
         if let Some(skip) = a.skip {
@@ -56,16 +81,19 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         }
         let name = f.name();
         let name_span = a.rename.as_ref().map_or(f.ident.span(), |r| r.span);
-        if let Some(why) = invalid_name(&name) {
+        if let Some(why) = invalid_name(&name).or_else(|| rules::declared_name(&name)) {
             cx.error_at(name_span, format!("invalid value name {name:?}: {why}"));
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+        if let Some(first) = seen.get(&name) {
             cx.error_at(
                 name_span,
                 format!("two values named `{name}`: field `{first}` already has this name"),
             );
         } else {
-            seen.push((name, f.ident));
+            seen.insert(name.clone(), f.ident);
+            if a.hidden.is_none() {
+                exported.push((name, name_span, f.kind(), f.unit()));
+            }
         }
 
         let kind = f.kind();
@@ -99,6 +127,23 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 cx.error_spanned_by(tokens, msg);
             }
         }
+        if let (Some(u), Some(msg)) = (&a.unit, rules::unit_for_type(f.value_type(), unit)) {
+            cx.error_at(u.span, msg);
+        }
+    }
+    // The prefix is the backend's; collisions within a set do not depend on it.
+    let collisions = rules::metric_collisions(
+        "",
+        &set_name,
+        exported.iter().map(|(n, _, k, u)| (n.as_str(), *k, *u)),
+    );
+    for c in collisions {
+        let (first, second) = (&exported[c.first], &exported[c.second]);
+        let c = rules::MetricCollision {
+            metric: format!("<prefix>_{}", c.metric),
+            ..c
+        };
+        cx.error_at(second.1, c.message(&first.0, &second.0));
     }
 }
 

@@ -13,6 +13,7 @@ pub mod parse;
 pub mod rst;
 pub mod rust;
 pub mod schema;
+pub mod text;
 
 pub use builder::{BuildError, Builder};
 pub use diag::{Diagnostic, Errors};

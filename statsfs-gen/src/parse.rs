@@ -1,6 +1,7 @@
 //! From TOML text to a checked [`Schema`], collecting every problem with its location
 //! instead of stopping at the first (which a serde derive would do).
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use statsfs_runtime::{rules, validate_name, Aggregation, Base, Kind, UnitKind, ValueType};
@@ -8,6 +9,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Errors};
+use crate::rust::{field_ident, show_fn_ident};
 use crate::schema::{Histogram, Schema, Set, Show, Storage, Value};
 
 /// The format version this generator reads.
@@ -45,6 +47,7 @@ pub fn parse(file: &str, source: &str) -> Result<Schema, Errors> {
     let mut cx = Cx {
         source,
         diags: Vec::new(),
+        prefix: String::new(),
     };
     let (doc, syntax) = DeTable::parse_recoverable(source);
     for e in syntax {
@@ -73,6 +76,8 @@ pub fn parse(file: &str, source: &str) -> Result<Schema, Errors> {
 struct Cx<'s> {
     source: &'s str,
     diags: Vec<Diagnostic>,
+    /// The schema name, which prefixes metric names (empty until read).
+    prefix: String,
 }
 
 type V<'i> = Spanned<DeValue<'i>>;
@@ -151,20 +156,21 @@ impl Cx<'_> {
             _ => VERSION,
         };
         let name = self.name(&t, "name", "schema name");
+        self.prefix = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
         let doc = self
             .string(&t, "doc", false)
             .map(|s| s.0)
             .unwrap_or_default();
         let mut sets: Vec<Set> = Vec::new();
+        // Where each set name and struct name was first written: linear in the set count.
+        let mut set_names: HashMap<String, usize> = HashMap::new();
+        let mut struct_names: HashMap<String, usize> = HashMap::new();
         if let Some(arr) = self.array(&t, "sets") {
             for v in arr {
                 // Where `rust` is written, if it is: a struct name clash is shown there.
                 let rust_span = v.get_ref().get("rust").map(|r| r.span());
                 if let Some(set) = self.set(v) {
-                    let same_name = sets
-                        .iter()
-                        .find(|s| s.name == set.name)
-                        .map(|s| s.span.start);
+                    let same_name = set_names.get(&set.name).copied();
                     if let Some(first) = same_name {
                         let msg = format!("two sets named `{}`", set.name);
                         let first = self.line_of(first);
@@ -176,13 +182,11 @@ impl Cx<'_> {
                     }
                     // Two sets of the same name also derive the same struct name: one error is enough.
                     let derived_twice = same_name.is_some() && rust_span.is_none();
-                    if let Some(first) = sets
-                        .iter()
-                        .find(|s| s.rust_name == set.rust_name)
-                        .filter(|_| !derived_twice)
+                    if let Some(&first) =
+                        struct_names.get(&set.rust_name).filter(|_| !derived_twice)
                     {
                         let msg = format!("two sets generate the struct `{}`", set.rust_name);
-                        let first = self.line_of(first.span.start);
+                        let first = self.line_of(first);
                         match rust_span {
                             Some(span) => {
                                 self.error(span, msg, format!("the first is on line {first}"))
@@ -194,10 +198,15 @@ impl Cx<'_> {
                             ),
                         }
                     }
+                    set_names.entry(set.name.clone()).or_insert(set.span.start);
+                    struct_names
+                        .entry(set.rust_name.clone())
+                        .or_insert(set.span.start);
                     sets.push(set);
                 }
             }
         }
+        self.show_fn_collisions(&sets);
         Some(Schema {
             version,
             name: name?.0,
@@ -218,10 +227,26 @@ impl Cx<'_> {
                         format!("`{r}` is not a Rust identifier"),
                         "the generated struct's name",
                     );
+                } else if PRIMITIVES.contains(&r.as_str()) {
+                    self.error(
+                        rspan,
+                        format!("`{r}` would shadow the primitive type the generated fields use"),
+                        "the generated struct's name",
+                    );
                 }
                 r
             }
-            None => camel(name.as_ref().map_or("", |n| n.0.as_str())) + "Stats",
+            None => {
+                let r = camel(name.as_ref().map_or("", |n| n.0.as_str())) + "Stats";
+                if let (Some((n, nspan)), Err(_)) = (&name, syn::parse_str::<syn::Ident>(&r)) {
+                    self.error(
+                        nspan.clone(),
+                        format!("set `{n}` would generate the struct `{r}`, which is not a Rust identifier"),
+                        "set `rust` to the struct's name",
+                    );
+                }
+                r
+            }
         };
         let in_set = name
             .as_ref()
@@ -230,10 +255,21 @@ impl Cx<'_> {
             Some((l, lspan)) => {
                 if let Some(reason) = name_problem(&l) {
                     self.error(lspan, format!("invalid label {l:?}"), reason);
+                } else if let Some(msg) = rules::label_name(&l, true) {
+                    self.error(lspan, "invalid label", msg);
                 }
                 Some(l)
             }
-            None => None,
+            None => {
+                if let Some((n, nspan)) = name.as_ref().filter(|n| {
+                    name_problem(&n.0).is_none() && rules::declared_name(&n.0).is_none()
+                }) {
+                    if let Some(msg) = rules::label_name(n, false) {
+                        self.error(nspan.clone(), "the set needs a `label`", msg);
+                    }
+                }
+                None
+            }
         };
         let path = self.string(&t, "path", false).map(|p| p.0);
         let doc = self
@@ -241,7 +277,7 @@ impl Cx<'_> {
             .map(|s| s.0)
             .unwrap_or_default();
         let mut values: Vec<Value> = Vec::new();
-        let mut names: Vec<(String, usize)> = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
         for v in self.array(&t, "values").unwrap_or_default() {
             // Duplicates are found from the raw name, so a value with other errors still counts.
             let raw = v
@@ -249,12 +285,12 @@ impl Cx<'_> {
                 .get("name")
                 .and_then(|n| n.get_ref().as_str().map(|s| (s.to_owned(), n.span())));
             if let Some((vname, vspan)) = raw {
-                if let Some((_, first)) = names.iter().find(|(n, _)| *n == vname) {
+                if let Some(first) = names.get(&vname) {
                     let msg = format!("two values named `{vname}` in {in_set}");
                     let label = format!("the first is on line {}", self.line_of(*first));
                     self.error(vspan.clone(), msg, label);
                 } else {
-                    names.push((vname, vspan.start));
+                    names.insert(vname, vspan.start);
                 }
             }
             if let Some(value) = self.value(v) {
@@ -262,6 +298,7 @@ impl Cx<'_> {
             }
         }
         let (name, span) = name?;
+        self.value_collisions(&name, &values);
         Some(Set {
             name,
             span,
@@ -357,15 +394,21 @@ impl Cx<'_> {
             None => None,
         };
         let exponent = match self.int(&t, "exponent", false) {
-            Some((e, s)) => match i16::try_from(e) {
-                Ok(e) => Some((e, s)),
-                Err(_) => {
-                    self.error(s, format!("exponent `{e}` out of range"), "expected an i16");
+            Some((e, s)) => match rules::exponent(e) {
+                None => Some((e as i16, s)),
+                Some(msg) => {
+                    let (lo, hi) = (rules::EXPONENT_RANGE.start(), rules::EXPONENT_RANGE.end());
+                    self.error(s, msg, format!("the scale is base^exponent, {lo}..={hi}"));
                     None
                 }
             },
             None => None,
         };
+        if let (Some(ty), Some(unit)) = (&ty, &unit) {
+            if let Some(msg) = rules::unit_for_type(ty.0, unit.0) {
+                self.error(unit.1.clone(), msg, format!("{who} is {}", ty.0.as_str()));
+            }
+        }
         if let Some(unit) = &unit {
             for (what, given) in [
                 ("base", base.as_ref().map(|b| b.1.clone())),
@@ -457,7 +500,7 @@ impl Cx<'_> {
                     .and_then(|t| t.width())
                     .map(|w| u64::MAX >> (64 - 8 * w as u32));
                 let mut out: Vec<(u64, String)> = Vec::new();
-                let mut seen: Vec<(u64, String)> = Vec::new();
+                let mut seen: HashMap<u64, String> = HashMap::new();
                 // In file order (the table's own order is not), so the later of two equal keys is the one shown.
                 let mut entries: Vec<_> = map.iter().collect();
                 entries.sort_by_key(|(k, _)| k.span().start);
@@ -471,12 +514,12 @@ impl Cx<'_> {
                         continue;
                     };
                     // TOML keys are text: `1` and `01` are two keys but one number.
-                    if let Some((_, first)) = seen.iter().find(|(m, _)| *m == n) {
+                    if let Some(first) = seen.get(&n) {
                         let label = format!("the same number as `{first}`");
                         self.error(k.span(), format!("show map key {n} given twice"), label);
                         continue;
                     }
-                    seen.push((n, k.get_ref().to_string()));
+                    seen.insert(n, k.get_ref().to_string());
                     if let (Some(max), Some(t)) = (max, ty) {
                         if n > max {
                             self.error(
@@ -556,7 +599,7 @@ impl Cx<'_> {
 
     fn name(&mut self, t: &Table<'_, '_>, key: &str, what: &str) -> Option<(String, Range<usize>)> {
         let (s, span) = self.string(t, key, true)?;
-        if let Some(reason) = name_problem(&s) {
+        if let Some(reason) = name_problem(&s).or_else(|| rules::declared_name(&s)) {
             self.error(span.clone(), format!("invalid {what} {s:?}"), reason);
         }
         Some((s, span))
@@ -690,6 +733,97 @@ impl Cx<'_> {
         }
     }
 }
+
+impl Cx<'_> {
+    /// Values of one set that the backends would export under one metric name, or that
+    /// become one Rust field: both are found in one pass each (a set may hold 100k values).
+    fn value_collisions(&mut self, set: &str, values: &[Value]) {
+        // A name given twice is reported as such, not again as a collision.
+        let mut names = HashSet::new();
+        let values: Vec<&Value> = values.iter().filter(|v| names.insert(&v.name)).collect();
+        let exported: Vec<&Value> = values.iter().copied().filter(|v| !v.hidden).collect();
+        // A histogram is exported (and documented) as a gauge of buckets: no `_total`.
+        let collisions = rules::metric_collisions(
+            &self.prefix,
+            set,
+            exported.iter().map(|v| {
+                let kind = if v.histogram.is_some() {
+                    Kind::Instant
+                } else {
+                    v.kind
+                };
+                (v.name.as_str(), kind, v.unit)
+            }),
+        );
+        let mut reported = HashSet::new();
+        for c in collisions {
+            let (first, second) = (exported[c.first], exported[c.second]);
+            let label = format!(
+                "the first is on line {}; rename one",
+                self.line_of(first.span.start)
+            );
+            self.error(
+                second.span.clone(),
+                c.message(&first.name, &second.name),
+                label,
+            );
+            reported.insert(second.span.start);
+        }
+        let mut fields: HashMap<String, &Value> = HashMap::new();
+        for v in values {
+            let ident = field_ident(&v.name);
+            match fields.get(&ident) {
+                Some(first) if !reported.contains(&v.span.start) => {
+                    let msg = format!(
+                        "values `{}` and `{}` both become the Rust field `{ident}`",
+                        first.name, v.name
+                    );
+                    let label = format!(
+                        "the first is on line {}; names are made identifiers by turning other characters into `_`",
+                        self.line_of(first.span.start)
+                    );
+                    self.error(v.span.clone(), msg, label);
+                }
+                Some(_) => {}
+                None => {
+                    fields.insert(ident, v);
+                }
+            }
+        }
+    }
+
+    /// Show maps of two values that would generate one function.
+    fn show_fn_collisions(&mut self, sets: &[Set]) {
+        let mut fns: HashMap<String, (&str, &Value)> = HashMap::new();
+        for set in sets {
+            for v in &set.values {
+                if !matches!(v.show, Some(Show::Map(_))) {
+                    continue;
+                }
+                let ident = show_fn_ident(&set.name, &v.name);
+                if let Some((first_set, first)) = fns.get(&ident) {
+                    let msg = format!(
+                        "the show maps of `{}` in set `{first_set}` and `{}` in set `{}` both generate the function `{ident}`",
+                        first.name, v.name, set.name
+                    );
+                    let label = format!(
+                        "the first is on line {}; rename one",
+                        self.line_of(first.span.start)
+                    );
+                    self.error(v.span.clone(), msg, label);
+                } else {
+                    fns.insert(ident, (&set.name, v));
+                }
+            }
+        }
+    }
+}
+
+/// Names of Rust's primitive types, which the generated fields use unqualified.
+const PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64",
+];
 
 fn get<'a, 'i>(t: &Table<'a, 'i>, key: &str) -> Option<&'a V<'i>> {
     t.table

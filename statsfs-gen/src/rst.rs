@@ -7,28 +7,94 @@ use statsfs_runtime::{Aggregation, Kind, Unit};
 
 use crate::schema::{Schema, Show, Value};
 
+/// `s` as one rst paragraph that docutils shows literally: its lines joined (a table cell
+/// is one paragraph, and docutils splits lines at more characters than `\n`), invisible
+/// characters written out ([`crate::text`]), inline markup characters escaped, and the
+/// first word escaped wherever it could open a block (`- `, `1. `, `.. include::`, `::`,
+/// `>>>`, `----`), as could a final `::` (a literal block). Never rejected: a doc is text.
+pub fn paragraph(s: &str) -> String {
+    let joined = crate::text::lines(s).join(" ");
+    let chars: Vec<char> = joined.trim().chars().collect();
+    let word_end = chars
+        .iter()
+        .position(|c| c.is_whitespace())
+        .unwrap_or(chars.len());
+    // Only a first word that starts with punctuation or is an enumerator opens a block.
+    let first_word = if chars.first().is_some_and(|&c| opens(c)) || enumerator(&chars[..word_end]) {
+        word_end
+    } else {
+        0
+    };
+    let final_colons = if chars.ends_with(&[':', ':']) {
+        chars.len() - 2
+    } else {
+        chars.len()
+    };
+    let mut out = String::with_capacity(joined.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let next_is_word = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let opens_block = (i < first_word || i >= final_colons) && opens(c);
+        match c {
+            '\\' | '*' | '`' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // `word_` is a reference in rst; `a_b` is not.
+            '_' if !next_is_word => out.push_str("\\_"),
+            _ if opens_block => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `c` may start or end rst block markup: ASCII punctuation and docutils' bullets.
+fn opens(c: char) -> bool {
+    c.is_ascii_punctuation() || matches!(c, '•' | '‣' | '⁃')
+}
+
+/// Whether `word` is an rst enumerator with its closing `.` or `)`: `1.`, `a)`, `iv.`.
+fn enumerator(word: &[char]) -> bool {
+    let Some((last, body)) = word.split_last() else {
+        return false;
+    };
+    let roman = |c: &char| "ivxlcdmIVXLCDM".contains(*c);
+    matches!(last, '.' | ')')
+        && !body.is_empty()
+        && (body.iter().all(char::is_ascii_digit)
+            || (body.len() == 1 && body[0].is_ascii_alphabetic())
+            || body.iter().all(roman))
+}
+
+/// `s` as an inline literal (``` ``s`` ```) when one can hold it (no backquote, nothing
+/// invisible, no space at either end), else as an escaped [`paragraph`], still literal text.
+pub fn literal(s: &str) -> String {
+    let plain = !s.is_empty()
+        && !s.contains('`')
+        && !s.chars().any(statsfs_runtime::rules::unprintable)
+        && !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace);
+    if plain {
+        format!("``{s}``")
+    } else {
+        paragraph(s)
+    }
+}
+
 mod filters {
-    /// Text safe inside an rst paragraph or table cell: markup characters escaped, lines
-    /// joined (a cell is one paragraph).
+    /// [`super::paragraph`].
     #[askama::filter_fn]
     pub fn rst(s: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<String> {
-        let s = s.to_string();
-        let chars: Vec<char> = s.chars().collect();
-        let mut out = String::with_capacity(s.len());
-        for (i, &c) in chars.iter().enumerate() {
-            let next_is_word = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
-            match c {
-                '\\' | '*' | '`' | '|' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                // `word_` is a reference in rst; `a_b` is not.
-                '_' if !next_is_word => out.push_str("\\_"),
-                '\n' => out.push(' '),
-                _ => out.push(c),
-            }
-        }
-        Ok(out.trim().to_owned())
+        Ok(super::paragraph(&s.to_string()))
+    }
+
+    /// [`super::literal`].
+    #[askama::filter_fn]
+    pub fn lit(s: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::literal(&s.to_string()))
     }
 }
 
@@ -133,19 +199,23 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
     }
 }
 
+/// A title's over- or underline: at least as wide as the title as docutils measures it
+/// (East Asian wide characters take two columns), so every non-ASCII character counts two
+/// (too long a line is fine, too short a warning).
 fn bar(s: &str) -> String {
-    "=".repeat(s.chars().count().max(3))
+    let width: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    "=".repeat(width.max(3))
 }
 
 /// The rst page for `schema`, read from `schema_file`.
 pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
-    let title = format!("{} statistics", schema.name);
+    let title = paragraph(&format!("{} statistics", schema.name));
     let sets = schema
         .sets
         .iter()
         .map(|s| {
             let path = s.path.clone().unwrap_or_else(|| "<source>/".into());
-            let title = format!("Set ``{}``", s.name);
+            let title = format!("Set {}", literal(&s.name));
             SetDoc {
                 title_bar: bar(&title).replace('=', "-"),
                 title,
@@ -163,7 +233,10 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
         })
         .collect();
     let page = Page {
-        header: format!("generated by statsfs-gen from {schema_file}, do not edit."),
+        header: format!(
+            "generated by statsfs-gen from {}, do not edit.",
+            crate::text::lines(schema_file).join(" ")
+        ),
         title_bar: bar(&title),
         title,
         doc: schema.doc.clone(),

@@ -15,14 +15,19 @@ pub fn header(schema_file: &str) -> String {
 
 mod filters {
     /// One `#[doc]` line per text line, with the leading space `///` comments have (the
-    /// derive strips it again, so the IR holds the text exactly).
+    /// derive strips it again, so the IR holds the text exactly). prettyplease prints each
+    /// as a `///` comment, so lines are split and made visible as [`crate::text`] says.
     #[askama::filter_fn]
     pub fn doc_lines(
         s: impl std::fmt::Display,
         _: &dyn askama::Values,
     ) -> askama::Result<Vec<String>> {
-        Ok(s.to_string()
-            .lines()
+        let s = s.to_string();
+        if s.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(crate::text::lines(&s)
+            .into_iter()
             .map(|l| {
                 if l.is_empty() {
                     String::new()
@@ -63,14 +68,14 @@ struct RustField {
 }
 
 struct ShowFn {
-    set: String,
-    value: String,
+    doc: String,
     ident: String,
     arms: Vec<(u64, String)>,
 }
 
 /// The field identifier for a value name: non-identifier characters become `_`, keywords
-/// are raw identifiers.
+/// are raw identifiers, and the keywords that cannot be raw (`self`, `Self`, `super`,
+/// `crate`, `_`) get a trailing `_`.
 pub fn field_ident(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -85,10 +90,19 @@ pub fn field_ident(name: &str) -> String {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
-    if syn::parse_str::<syn::Ident>(&s).is_err() {
+    if matches!(s.as_str(), "self" | "Self" | "super" | "crate" | "_") {
+        s.push('_');
+    } else if syn::parse_str::<syn::Ident>(&s).is_err() {
         s.insert_str(0, "r#");
     }
     s
+}
+
+/// The show function generated for a show map: `show_<set>_<value>` from the identifiers
+/// of both names (raw markers dropped: the `show_` prefix is never a keyword).
+pub fn show_fn_ident(set: &str, value: &str) -> String {
+    let part = |n: &str| field_ident(n).trim_start_matches("r#").to_owned();
+    format!("show_{}_{}", part(set), part(value))
 }
 
 fn rust_type(v: &Value) -> String {
@@ -188,11 +202,12 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
                     let show_fn = match &v.show {
                         Some(Show::Path(p)) => Some(p.clone()),
                         Some(Show::Map(arms)) => {
-                            let ident =
-                                format!("show_{}_{}", field_ident(&set.name), field_ident(&v.name));
+                            let ident = show_fn_ident(&set.name, &v.name);
                             shows.push(ShowFn {
-                                set: set.name.clone(),
-                                value: v.name.clone(),
+                                doc: format!(
+                                    "Shows `{}` of set `{}` by name; other numbers as decimal.",
+                                    v.name, set.name
+                                ),
                                 ident: ident.clone(),
                                 arms: arms.clone(),
                             });

@@ -34,7 +34,11 @@ fn rst_pages_pass_docutils_with_warnings_as_errors() {
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     for page in ["Documentation/kvm.rst", "Documentation/net.rst"] {
-        let out = std::env::temp_dir().join(format!("statsfs-{}.html", page.replace('/', "-")));
+        let out = std::env::temp_dir().join(format!(
+            "statsfs-{}-{}.html",
+            std::process::id(),
+            page.replace('/', "-")
+        ));
         let o = Command::new(cmd[0])
             .args(&cmd[1..])
             .args(["--halt=warning", "--report=info"])
@@ -47,7 +51,11 @@ fn rst_pages_pass_docutils_with_warnings_as_errors() {
             "{page} is not clean rst:\n{}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let html = std::fs::read_to_string(&out).unwrap();
-        assert!(html.contains("<table"), "{page}: the value tables rendered");
+        let html = std::fs::read_to_string(&out);
+        let _ = std::fs::remove_file(&out);
+        assert!(
+            html.unwrap().contains("<table"),
+            "{page}: the value tables rendered"
+        );
     }
 }
