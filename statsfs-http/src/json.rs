@@ -83,6 +83,16 @@ impl Visitor for Sets {
 pub fn schema(root: &Source, prefix: &str) -> Value {
     let mut sets = Sets(Vec::new());
     root.walk(WalkOptions::default(), &mut sets);
+    // The names `/metrics` gives, disambiguated over the sets that have series.
+    let series = crate::encode::series_sets(root);
+    let names = crate::encode::family_names(prefix, series.iter().copied());
+    let served = |set: &ValueSet, i: usize, d: &statsfs_runtime::ValueDesc| {
+        series
+            .iter()
+            .position(|s| ValueSet::same(s, set))
+            .and_then(|p| names[p][i].clone())
+            .unwrap_or_else(|| metric_name(prefix, set.name(), &d.name, d.kind, d.unit.kind))
+    };
     let sets: Vec<Value> = sets
         .0
         .iter()
@@ -90,7 +100,8 @@ pub fn schema(root: &Source, prefix: &str) -> Value {
             let values: Vec<Value> = s
                 .values()
                 .iter()
-                .map(|d| {
+                .enumerate()
+                .map(|(i, d)| {
                     json!({
                         "name": d.name,
                         "doc": d.doc,
@@ -111,7 +122,7 @@ pub fn schema(root: &Source, prefix: &str) -> Value {
                             "unit": d.aggregate_unit().kind.as_str(),
                             "exponent": d.aggregate_unit().exponent,
                         })),
-                        "metric": metric_name(prefix, s.name(), &d.name, d.kind, d.unit.kind),
+                        "metric": served(s, i, d),
                     })
                 })
                 .collect();

@@ -3,9 +3,11 @@
 //! crate stays free of any HTTP dependency, and backends share only the runtime's walker.
 #![deny(missing_docs)]
 
+mod conns;
 mod encode;
 mod json;
 mod server;
+mod timed_io;
 
 pub use encode::{encode, Format};
 pub use json::{schema, snapshot};

@@ -1,36 +1,68 @@
 //! The HTTP server: hyper HTTP/1 on a single-threaded tokio runtime in its own thread, with
-//! the limits a scrape endpoint needs (connections, header size and read time, request body)
-//! and a graceful shutdown.
+//! the limits a scrape endpoint needs so that no number of idle, slow or non-reading
+//! clients keeps a scraper out:
+//!
+//! - up to `max_connections` connections are held; when that many are open, the one idle
+//!   longest (no request in progress, no response being sent) is closed to admit the new
+//!   one, so idle and slowloris connections cannot fill the server;
+//! - a request head must arrive within `header_timeout` of the connection being ready for
+//!   it (this also closes idle keep-alive connections), and is at most `max_header_bytes`;
+//! - a request body (only `POST /clear` reads one) is at most 1 KiB and must arrive within
+//!   `body_timeout`;
+//! - a response write that makes no progress for `write_timeout`, or a response not handed
+//!   to the kernel within `response_timeout`, closes the connection; hyper buffers at most
+//!   one response plus `max_header_bytes` of pipelined output per connection, so a client
+//!   that pipelines requests and never reads holds a bounded amount of memory for a bounded
+//!   time;
+//! - shutdown is graceful (in-flight requests finish, for up to 5 s).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ACCEPT, ALLOW, CONNECTION, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use statsfs_runtime::{Entry, Registry, Source};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
+use crate::conns::Conns;
 use crate::encode::{encode, Format};
 use crate::json;
+use crate::timed_io::TimedIo;
 
-/// Server settings.
+/// Server settings. Build it with `..Config::default()` so that new fields keep their
+/// defaults.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Where to listen; loopback by default (port 0 picks a free one).
     pub addr: SocketAddr,
     /// First word of every metric name.
     pub prefix: String,
-    /// Connections served at once; more wait in the kernel's backlog.
+    /// Connections held at once (default 1024). When full, the connection idle longest is
+    /// closed to admit a new one; only when all are busy do new ones wait in the kernel's
+    /// backlog. Each costs a file descriptor: keep it below `RLIMIT_NOFILE`.
     pub max_connections: usize,
-    /// Time allowed to send the request head.
+    /// Time allowed to send a request head, counted from when the connection is ready for
+    /// one, so it is also how long an idle keep-alive connection is kept.
     pub header_timeout: Duration,
     /// Largest request head, in bytes.
     pub max_header_bytes: usize,
+    /// Time allowed to receive a request body (default 5 s).
+    pub body_timeout: Duration,
+    /// A response write making no progress for this long (the client does not read) closes
+    /// the connection (default 5 s).
+    pub write_timeout: Duration,
+    /// Time allowed to hand one whole response to the kernel (default 30 s).
+    pub response_timeout: Duration,
+    /// The kernel's send buffer per connection (`SO_SNDBUF`, default 256 KiB): with hyper's
+    /// own buffer, it bounds the output a client that does not read holds until
+    /// `write_timeout` closes it (loopback autotuning would otherwise allow 4 MiB).
+    pub send_buffer_bytes: usize,
     /// Allow `POST /clear?path=...` (off unless asked for).
     pub allow_clear: bool,
 }
@@ -40,9 +72,13 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 9190)),
             prefix: "statsfs".into(),
-            max_connections: 64,
+            max_connections: 1024,
             header_timeout: Duration::from_secs(5),
             max_header_bytes: 16 * 1024,
+            body_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(30),
+            send_buffer_bytes: 256 * 1024,
             allow_clear: false,
         }
     }
@@ -58,23 +94,30 @@ pub struct Server {
 impl Server {
     /// Binds and starts serving `registry` on a background thread.
     pub fn start(registry: &Registry, config: Config) -> std::io::Result<Server> {
-        let std_listener = std::net::TcpListener::bind(config.addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let (stop, stopped) = watch::channel(false);
-        let registry = registry.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let listener = {
+            let _in_rt = rt.enter();
+            let socket = if config.addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            // Accepted sockets inherit it.
+            socket.set_send_buffer_size(config.send_buffer_bytes.clamp(4096, 1 << 30) as u32)?;
+            socket.bind(config.addr)?;
+            // A backlog as deep as the connections held, so that a burst of connects is
+            // queued rather than dropped while the accept loop catches up.
+            socket.listen(config.max_connections.clamp(128, 4096) as u32)?
+        };
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let registry = registry.clone();
         let thread = std::thread::Builder::new()
             .name("statsfs-http".into())
-            .spawn(move || {
-                rt.block_on(async move {
-                    if let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) {
-                        serve(listener, registry, Arc::new(config), stopped).await;
-                    }
-                })
-            })?;
+            .spawn(move || rt.block_on(serve(listener, registry, Arc::new(config), stopped)))?;
         Ok(Server {
             addr,
             stop: Some(stop),
@@ -114,40 +157,76 @@ async fn serve(
     config: Arc<Config>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let table = Arc::new(Conns::new());
+    let max = config.max_connections.max(1);
     let mut conns = tokio::task::JoinSet::new();
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        while conns.try_join_next().is_some() {}
+        // Make room before accepting: shed the connection idle longest, or wait for one
+        // to end or become idle when all are busy.
+        if table.live() >= max && !table.shed_one() {
+            tokio::select! {
+                _ = table.freed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = stopped.changed() => break,
+            }
+            continue;
+        }
+        let stream = tokio::select! {
+            a = listener.accept() => match a {
+                Ok((s, _)) => s,
+                // Out of file descriptors (or another transient error): free one if we
+                // can, and never spin.
+                Err(_) => {
+                    table.shed_one();
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
             _ = stopped.changed() => break,
         };
-        let (stream, _) = tokio::select! {
-            a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
-            _ = stopped.changed() => break,
-        };
+        let _ = stream.set_nodelay(true);
+        let (state, leave) = table.add();
         let (registry, config, mut stop) = (registry.clone(), config.clone(), stopped.clone());
         conns.spawn(async move {
-            let _permit = permit;
+            let _leave = leave;
+            let io = TimedIo::new(
+                stream,
+                state.clone(),
+                config.write_timeout,
+                config.response_timeout,
+            );
             let (timeout, buf) = (config.header_timeout, config.max_header_bytes.max(8192));
+            let svc_state = state.clone();
             let svc = hyper::service::service_fn(move |req| {
-                let (registry, config) = (registry.clone(), config.clone());
-                async move { Ok::<_, Infallible>(handle(req, &registry, &config).await) }
+                let (registry, config, state) =
+                    (registry.clone(), config.clone(), svc_state.clone());
+                async move {
+                    state.in_handler.store(true, Relaxed);
+                    state.touch();
+                    let r = handle(req, &registry, &config).await;
+                    state.in_handler.store(false, Relaxed);
+                    Ok::<_, Infallible>(r)
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(timeout)
                 .max_buf_size(buf)
-                .serve_connection(TokioIo::new(stream), svc);
+                // A client that half-closes after its request still gets the response.
+                .half_close(true)
+                .serve_connection(TokioIo::new(io), svc);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                // Shed to make room: dropping the connection closes it.
+                _ = state.wake.notified() => {}
                 _ = stop.changed() => {
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
                 }
             }
         });
-        while conns.try_join_next().is_some() {}
     }
     // Graceful: wait for the connections in flight (they were told to finish).
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
@@ -163,6 +242,25 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    r
+}
+
+/// The largest request body read (`POST /clear` needs none).
+const MAX_BODY_BYTES: usize = 1024;
+
+/// A 405 saying which methods the resource has, as RFC 9110 requires.
+fn not_allowed(allow: &'static str) -> Response<Full<Bytes>> {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    r.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+/// Marks a response as the connection's last: the request body was not read to its end,
+/// so the connection cannot carry another request.
+fn closing(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    r.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     r
 }
 
@@ -263,13 +361,15 @@ async fn handle(
             );
             r
         }
-        (&Method::GET, "/snapshot.json") => match subtree(registry, path.as_deref()) {
-            Ok(s) => json_response(&json::snapshot(&s)),
-            Err(r) => r,
-        },
+        (&Method::GET | &Method::HEAD, "/snapshot.json") => {
+            match subtree(registry, path.as_deref()) {
+                Ok(s) => json_response(&json::snapshot(&s)),
+                Err(r) => r,
+            }
+        }
         // One binary stats file describes one source (a VM, a vCPU, `kvm/`); the root has
         // no values, so asking for it is a mistake worth a clear answer, not an empty file.
-        (&Method::GET, "/kvm-stats") if path.is_none() => {
+        (&Method::GET | &Method::HEAD, "/kvm-stats") if path.is_none() => {
             let mut msg = String::from("kvm-stats needs ?path=SOURCE, one of:");
             for c in registry.root().visible_children() {
                 msg.push(' ');
@@ -278,7 +378,7 @@ async fn handle(
             msg.push_str(" (or a source below them, such as kvm/<vm>/vcpu0)\n");
             text(StatusCode::BAD_REQUEST, msg)
         }
-        (&Method::GET, "/kvm-stats") => match subtree(registry, path.as_deref()) {
+        (&Method::GET | &Method::HEAD, "/kvm-stats") => match subtree(registry, path.as_deref()) {
             Ok(s) => {
                 let mut r = Response::new(Full::new(Bytes::from(
                     statsfs_runtime::kvm_binary::encode_source(&s),
@@ -291,7 +391,7 @@ async fn handle(
             }
             Err(r) => r,
         },
-        (&Method::GET, "/schema.json") => {
+        (&Method::GET | &Method::HEAD, "/schema.json") => {
             json_response(&json::schema(registry.root(), &config.prefix))
         }
         (&Method::POST, "/clear") => {
@@ -301,9 +401,19 @@ async fn handle(
                     "clear over HTTP is disabled (start the server with allow_clear)\n",
                 );
             }
-            // The body is not used; refuse large ones without reading them.
-            if Limited::new(req.into_body(), 1024).collect().await.is_err() {
-                return text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n");
+            // The body is not used; refuse large or slow ones without waiting for them.
+            let body = Limited::new(req.into_body(), MAX_BODY_BYTES).collect();
+            match tokio::time::timeout(config.body_timeout, body).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => {
+                    return closing(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large\n"))
+                }
+                Err(_) => {
+                    return closing(text(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request body not received in time\n",
+                    ))
+                }
             }
             let Some(p) = path else {
                 return text(StatusCode::BAD_REQUEST, "clear needs ?path=source/value\n");
@@ -320,9 +430,10 @@ async fn handle(
                 Err(e) => text(StatusCode::NOT_FOUND, format!("{e}\n")),
             }
         }
-        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/kvm-stats" | "/clear") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        (_, "/metrics" | "/snapshot.json" | "/schema.json" | "/kvm-stats") => {
+            not_allowed("GET, HEAD")
         }
+        (_, "/clear") => not_allowed("POST"),
         _ => text(
             StatusCode::NOT_FOUND,
             "not found: try /metrics, /snapshot.json, /schema.json\n",

@@ -160,7 +160,8 @@ fn openmetrics_when_asked_for() {
         head.contains("content-type: application/openmetrics-text; version=1.0.0; charset=utf-8"),
         "{head}"
     );
-    assert!(body.starts_with("# HELP kvm_vm_pages_bytes Pages mapped \"now\".\n# TYPE kvm_vm_pages_bytes gauge\n# UNIT kvm_vm_pages_bytes bytes\n"), "{body}");
+    // OpenMetrics escapes the double quote in HELP too.
+    assert!(body.starts_with("# HELP kvm_vm_pages_bytes Pages mapped \\\"now\\\".\n# TYPE kvm_vm_pages_bytes gauge\n# UNIT kvm_vm_pages_bytes bytes\n"), "{body}");
     assert!(body.contains("# HELP kvm_vcpu_exits VM exits.\n# TYPE kvm_vcpu_exits counter\nkvm_vcpu_exits_total{vm=\"1-2\",vcpu=\"vcpu0\"} 100\n"), "{body}");
     assert!(body.contains("# TYPE kvm_vcpu_halt_wait_seconds counter\n# UNIT kvm_vcpu_halt_wait_seconds seconds\n"), "{body}");
     assert!(body.ends_with("# EOF\n"));
@@ -375,6 +376,16 @@ fn bounded_load_20_clients_by_500_requests() {
     );
 }
 
+/// Removes the Prometheus data directory when the test ends, however it ends (declared
+/// before the server's guard, so it runs after the server is killed).
+struct RemoveDir(std::path::PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Kills the Prometheus server when the test ends, however it ends.
 struct Child(std::process::Child);
 
@@ -418,6 +429,7 @@ fn a_real_prometheus_scrapes_and_sums_by_vm() {
     let dir = std::env::temp_dir().join(format!("statsfs-prom-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = RemoveDir(dir.clone());
     let cfg = dir.join("prometheus.yml");
     std::fs::write(
         &cfg,
@@ -544,4 +556,62 @@ fn kvm_stats_of_the_whole_tree_is_a_clear_400() {
         body,
         "kvm-stats needs ?path=SOURCE, one of: kvm (or a source below them, such as kvm/<vm>/vcpu0)\n"
     );
+}
+
+#[test]
+fn head_is_served_wherever_get_is_and_405_says_what_is_allowed() {
+    let t = tree();
+    let srv = start(&t, true);
+    let a = srv.addr();
+    for path in [
+        "/metrics",
+        "/snapshot.json",
+        "/schema.json",
+        "/kvm-stats?path=kvm/1-2/vcpu1",
+        "/kvm-stats",
+    ] {
+        let (gs, ghead, gbody) = get(a, path, "");
+        let (hs, hhead, hbody) = raw(
+            a,
+            format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        assert_eq!(hs, gs, "HEAD {path}");
+        assert_eq!(hbody, "", "HEAD {path} has no body");
+        let len = |h: &str| {
+            h.lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map(str::to_owned)
+        };
+        assert_eq!(len(&hhead), len(&ghead), "HEAD {path}: {hhead}");
+        if !path.starts_with("/kvm-stats?") {
+            // (the binary body is not text: `raw` reads it lossily)
+            assert_eq!(len(&ghead), Some(gbody.len().to_string()), "GET {path}");
+        }
+    }
+    let allow = |method: &str, path: &str| {
+        let (status, head, _) = raw(
+            a,
+            format!("{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        let allow = head
+            .lines()
+            .find_map(|l| l.strip_prefix("allow: "))
+            .map(str::to_owned);
+        (status, allow)
+    };
+    for path in ["/metrics", "/snapshot.json", "/schema.json", "/kvm-stats"] {
+        assert_eq!(
+            allow("DELETE", path),
+            (405, Some("GET, HEAD".into())),
+            "{path}"
+        );
+        assert_eq!(
+            allow("POST", path),
+            (405, Some("GET, HEAD".into())),
+            "{path}"
+        );
+    }
+    assert_eq!(allow("GET", "/clear"), (405, Some("POST".into())));
+    assert_eq!(allow("PUT", "/clear"), (405, Some("POST".into())));
 }
