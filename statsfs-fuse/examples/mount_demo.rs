@@ -1,7 +1,11 @@
-//! Mounts a small KVM-like tree at a path and keeps it counting until Ctrl-C or until the
-//! filesystem is unmounted: `cargo run -p statsfs-fuse --example mount_demo -- /tmp/stats`.
+//! Mounts a small KVM-like tree and keeps it counting until Ctrl-C (or SIGTERM) or until
+//! the filesystem is unmounted: `cargo run -p statsfs-fuse --example mount_demo [-- DIR]`.
+//! Without DIR it mounts on a fresh private directory (statsfs_fuse::mountpoint); DIR
+//! must be an empty directory or a new one in an existing directory. On exit the mount
+//! and any directory made for it go; on SIGKILL the mount still goes (auto_unmount).
 
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 use statsfs::{Counter, Instance, LocalCounter, Registry, Source, StatsSource};
@@ -27,12 +31,18 @@ fn mp_state(v: u64) -> &'static str {
     }
 }
 
-fn main() -> std::io::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| {
-        let p = std::env::temp_dir().join("statsfs-demo");
-        p.to_string_lossy().into_owned()
-    });
-    std::fs::create_dir_all(&path)?;
+fn main() -> std::process::ExitCode {
+    let dir = match std::env::args_os().nth(1) {
+        Some(p) => statsfs_fuse::MountPoint::at(p),
+        None => statsfs_fuse::MountPoint::private("statsfs-demo-"),
+    };
+    let dir = match dir {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mount_demo: cannot mount on {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let registry = Registry::new();
     let kvm = Source::new("kvm").expect("valid name");
     kvm.add_aggregate_of::<VcpuStats>().expect("fresh");
@@ -60,7 +70,25 @@ fn main() -> std::io::Result<()> {
             std::thread::sleep(Duration::from_micros(100));
         });
     }
+    let mount = match statsfs_fuse::mount(&registry, dir.path(), statsfs_fuse::Options::default()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("mount_demo: cannot mount: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Stop on Ctrl-C and SIGTERM by returning, which unmounts and removes the directory.
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || s.store(true, Relaxed)) {
+        eprintln!("mount_demo: no Ctrl-C handler ({e}); the mount still goes when killed");
+    }
+    let path = dir.path().display();
     println!("statsfs mounted at {path}: try `ls {path}/kvm`, `cat {path}/kvm/exits`, `echo 0 > {path}/kvm/exits`");
-    println!("unmount with `fusermount3 -u {path}` (or stop this process)");
-    statsfs_fuse::mount_blocking(&registry, &path, statsfs_fuse::Options::default())
+    println!("Ctrl-C to stop");
+    while !stop.load(Relaxed) && mount.is_mounted() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(mount);
+    std::process::ExitCode::SUCCESS
 }

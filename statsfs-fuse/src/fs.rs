@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use fuser::{
     Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, LockOwner,
-    OpenAccMode, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry,
-    ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+    OpenAccMode, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
 use statsfs_runtime::kvm_binary::StatsFile;
 use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
@@ -44,11 +44,26 @@ enum Content {
     Binary(Arc<StatsFile>),
 }
 
+/// One entry of a directory listing: (cookie, inode, kind, name).
+type Entry = (u64, u64, FileType, String);
+
+/// One open directory: its listing, taken at the listing's start (offset 0) and served
+/// from there, so listing n entries costs O(n) however many READDIR requests it takes.
+/// Entries are ordered by cookie, and a cookie is the entry's inode number (plus 2, after
+/// `.` and `..`): it names the entry, not its position, so an offset stays valid whatever
+/// is removed meanwhile, and `seekdir` to a cookie of another listing of the same
+/// directory lands at the same entry.
+#[derive(Default)]
+struct Listing {
+    entries: Option<Arc<Vec<Entry>>>,
+}
+
 pub(crate) struct StatsFs {
     registry: Registry,
     opts: Options,
     pub(crate) inodes: Arc<Mutex<Inodes>>,
     handles: Mutex<HashMap<u64, Handle>>,
+    listings: Mutex<HashMap<u64, Listing>>,
     next_fh: AtomicU64,
     start: SystemTime,
     /// Requests answered, for benchmarks (round trips per file are the cost that matters).
@@ -103,6 +118,7 @@ impl StatsFs {
             registry,
             opts,
             handles: Mutex::new(HashMap::new()),
+            listings: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
             start: SystemTime::now(),
             requests: Arc::new(AtomicU64::new(0)),
@@ -189,6 +205,32 @@ impl StatsFs {
         }
     }
 
+    /// Every entry of `dir` now, ordered by cookie.
+    fn list(&self, ino: INodeNo, dir: &Source) -> Vec<Entry> {
+        let parent = dir.parent().filter(|_| !dir.same(self.registry.root()));
+        let parent_ino = parent.map_or(ino.0, |p| self.ino(Node::Dir(p)));
+        let mut entries: Vec<Entry> = vec![
+            (1, ino.0, FileType::Directory, ".".into()),
+            (2, parent_ino, FileType::Directory, "..".into()),
+        ];
+        // Taken before the inode table's lock: no runtime lock is held under it.
+        let (children, values) = (dir.visible_children(), dir.visible_values());
+        let mut inodes = lock(&self.inodes);
+        for c in children {
+            let name = c.name().to_owned();
+            let i = inodes.ino(Node::Dir(c));
+            entries.push((i + 2, i, FileType::Directory, name));
+        }
+        for v in values {
+            let name = v.name().to_owned();
+            let i = inodes.ino(Node::File(v));
+            entries.push((i + 2, i, FileType::RegularFile, name));
+        }
+        drop(inodes);
+        entries[2..].sort_unstable_by_key(|e| e.0);
+        entries
+    }
+
     fn lookup_in(&self, parent: INodeNo, name: &OsStr) -> Result<(u64, Node), Errno> {
         let dir = self.dir(parent)?;
         let name = name.to_str().ok_or(Errno::ENOENT)?;
@@ -225,13 +267,22 @@ impl Filesystem for StatsFs {
 
     fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         self.requests.fetch_add(1, Relaxed);
-        // An open file keeps answering after its source left the tree.
+        // An inode the kernel still holds (an open file, a working directory) answers after
+        // its source left the tree, as a deleted file does: with no links. The kernel asks by
+        // inode alone for `fstat`, so the handle cannot be required here; a removed entry
+        // is invalidated, so a path lookup of it gets ENOENT before ever coming here.
         let node = match fh.and_then(|fh| lock(&self.handles).get(&fh.0).map(|h| h.node.clone())) {
             Some(n) => Ok(n),
-            None => self.live(ino),
+            None => self.node(ino),
         };
         match node {
-            Ok(node) => reply.attr(&TTL, &self.attr(ino.0, &node)),
+            Ok(node) => {
+                let mut attr = self.attr(ino.0, &node);
+                if Self::gone(&self.registry, &node) {
+                    attr.nlink = 0;
+                }
+                reply.attr(&TTL, &attr)
+            }
             Err(e) => reply.error(e),
         }
     }
@@ -244,9 +295,9 @@ impl Filesystem for StatsFs {
         uid: Option<u32>,
         gid: Option<u32>,
         size: Option<u64>,
-        _atime: Option<TimeOrNow>,
-        _mtime: Option<TimeOrNow>,
-        _ctime: Option<SystemTime>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+        ctime: Option<SystemTime>,
         _fh: Option<FileHandle>,
         _crtime: Option<SystemTime>,
         _chgtime: Option<SystemTime>,
@@ -262,11 +313,18 @@ impl Filesystem for StatsFs {
         if mode.is_some() || uid.is_some() || gid.is_some() {
             return reply.error(Errno::EPERM);
         }
-        // `echo 0 > file` truncates first: allowed exactly where writing is.
+        // `echo 0 > file` truncates first: to 0, allowed exactly where writing is (the times
+        // the kernel sends along are ignored: they are fixed). Any other size is EINVAL, as
+        // writing that number is. Setting times alone (`touch`) is refused like chmod:
+        // debugfs would store them, but here they would not change, so say so.
         match (&node, size) {
             (Node::File(v), Some(_)) if !v.is_clearable() => reply.error(Errno::EACCES),
+            (Node::File(_), Some(1..)) => reply.error(Errno::EINVAL),
             (Node::Dir(_), Some(_)) => reply.error(Errno::EISDIR),
             (Node::Bulk(_) | Node::Binary(_), Some(_)) => reply.error(Errno::EACCES),
+            (_, None) if atime.is_some() || mtime.is_some() || ctime.is_some() => {
+                reply.error(Errno::EPERM)
+            }
             _ => reply.attr(&TTL, &self.attr(ino.0, &node)),
         }
     }
@@ -361,6 +419,12 @@ impl Filesystem for StatsFs {
             Some(h) => h.node.clone(),
             None => return reply.error(Errno::EBADF),
         };
+        // A file whose source left the tree changes nothing: clearing its detached instance
+        // would show when the source is added back. EIO, as debugfs answers on a removed
+        // file's open descriptor.
+        if Self::gone(&self.registry, &node) {
+            return reply.error(Errno::EIO);
+        }
         match node {
             Node::File(v) => match v.write_text(data) {
                 Ok(()) => reply.written(data.len() as u32),
@@ -388,7 +452,11 @@ impl Filesystem for StatsFs {
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         self.requests.fetch_add(1, Relaxed);
         match self.dir(ino) {
-            Ok(_) => reply.opened(FileHandle(0), FopenFlags::empty()),
+            Ok(_) => {
+                let fh = self.next_fh.fetch_add(1, Relaxed);
+                lock(&self.listings).insert(fh, Listing::default());
+                reply.opened(FileHandle(fh), FopenFlags::empty())
+            }
             Err(e) => reply.error(e),
         }
     }
@@ -397,7 +465,7 @@ impl Filesystem for StatsFs {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _fh: FileHandle,
+        fh: FileHandle,
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
@@ -406,26 +474,135 @@ impl Filesystem for StatsFs {
             Ok(d) => d,
             Err(e) => return reply.error(e),
         };
-        let parent = dir.parent().filter(|_| !dir.same(self.registry.root()));
-        let parent_ino = parent.map_or(ino.0, |p| self.ino(Node::Dir(p)));
-        let mut entries: Vec<(u64, FileType, String)> = vec![
-            (ino.0, FileType::Directory, ".".into()),
-            (parent_ino, FileType::Directory, "..".into()),
-        ];
-        for c in dir.visible_children() {
-            let name = c.name().to_owned();
-            entries.push((self.ino(Node::Dir(c)), FileType::Directory, name));
-        }
-        for v in dir.visible_values() {
-            let name = v.name().to_owned();
-            entries.push((self.ino(Node::File(v)), FileType::RegularFile, name));
-        }
-        for (i, (ino, kind, name)) in entries.into_iter().enumerate().skip(offset as usize) {
-            if reply.add(INodeNo(ino), (i + 1) as u64, kind, &name) {
+        // Offset 0 starts a listing (also after `rewinddir`): take the entries now.
+        let kept = match lock(&self.listings).get(&fh.0) {
+            Some(l) if offset > 0 => l.entries.clone(),
+            _ => None,
+        };
+        let entries = kept.unwrap_or_else(|| {
+            let fresh = Arc::new(self.list(ino, &dir));
+            if let Some(l) = lock(&self.listings).get_mut(&fh.0) {
+                l.entries = Some(fresh.clone());
+            }
+            fresh
+        });
+        let from = entries.partition_point(|e| e.0 <= offset);
+        for (cookie, ino, kind, name) in &entries[from..] {
+            if reply.add(INodeNo(*ino), *cookie, *kind, name) {
                 break;
             }
         }
         reply.ok();
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        lock(&self.listings).remove(&fh.0);
+        reply.ok();
+    }
+
+    // The namespace is the tree's: nothing is created, removed or renamed through the
+    // filesystem. The errnos are debugfs's (checked as root on /sys/kernel/debug/kvm):
+    // EPERM where the kernel finds no such operation, EACCES for creating a regular file.
+
+    fn mknod(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        _rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        if mode & libc::S_IFMT == libc::S_IFREG {
+            reply.error(Errno::EACCES)
+        } else {
+            reply.error(Errno::EPERM)
+        }
+    }
+
+    fn create(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _name: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        _flags: i32,
+        reply: ReplyCreate,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EACCES);
+    }
+
+    fn mkdir(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _name: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
+    }
+
+    fn unlink(&self, _req: &Request, _parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
+    }
+
+    fn rmdir(&self, _req: &Request, _parent: INodeNo, _name: &OsStr, reply: ReplyEmpty) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
+    }
+
+    fn symlink(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _link_name: &OsStr,
+        _target: &std::path::Path,
+        reply: ReplyEntry,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
+    }
+
+    fn rename(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _name: &OsStr,
+        _newparent: INodeNo,
+        _newname: &OsStr,
+        _flags: RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
+    }
+
+    fn link(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _newparent: INodeNo,
+        _newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        self.requests.fetch_add(1, Relaxed);
+        reply.error(Errno::EPERM);
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {

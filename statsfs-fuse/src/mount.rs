@@ -1,5 +1,23 @@
 //! Mounting: options as the kernel's statsfs had them, a handle that unmounts on drop, and a
 //! blocking variant for command-line tools.
+//!
+//! # A mount ends with its process
+//!
+//! Every mount asks for FUSE's `auto_unmount` first: `fusermount3` (a helper process) holds
+//! one end of a socket and unmounts as soon as the serving process is gone, however it
+//! ended (a return from `main`, `exit`, a panic, SIGTERM, SIGINT, even SIGKILL). The library
+//! installs no signal handler and never takes over the program's signal handling. Dropping
+//! the [`Mount`] still unmounts at once, without waiting for the helper.
+//!
+//! `auto_unmount` needs `fusermount3` and the `allow_other` mount option (fuser then still
+//! lets only the owner and root in); a user other than root has `allow_other` only where
+//! `/etc/fuse.conf` says `user_allow_other`. Where that is missing the mount is made
+//! without it, and then it ends only when the [`Mount`] is dropped or the filesystem is
+//! unmounted (`fusermount3 -u PATH`): a program that wants its mount gone on SIGTERM must
+//! then catch SIGTERM itself and return from `main` (dropping the [`Mount`]).
+//!
+//! The directory mounted on is checked first (see [`crate::mountpoint`]): it must be an
+//! empty directory, not a symbolic link, as `mount` would want it.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -57,7 +75,8 @@ impl Default for Options {
     }
 }
 
-fn config(opts: &Options) -> Config {
+/// The fuser configuration; `auto_unmount` asks fusermount3 to unmount when we are gone.
+fn config(opts: &Options, auto_unmount: bool) -> Config {
     let mut c = Config::default();
     c.mount_options = vec![
         MountOption::FSName("statsfs".into()),
@@ -70,6 +89,13 @@ fn config(opts: &Options) -> Config {
     ];
     if opts.allow_other {
         c.acl = SessionACL::All;
+    }
+    if auto_unmount {
+        c.mount_options.push(MountOption::AutoUnmount);
+        // fusermount3 needs allow_other for auto_unmount; fuser keeps other users out.
+        if c.acl == SessionACL::Owner {
+            c.acl = SessionACL::RootAndOwner;
+        }
     }
     c.n_threads = Some(opts.threads.max(1));
     c
@@ -112,6 +138,14 @@ impl Mount {
         &self.path
     }
 
+    /// Whether it is still served: false once the filesystem was unmounted from outside
+    /// (`fusermount3 -u PATH`, `umount`), which ends the serving thread.
+    pub fn is_mounted(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| !s.guard.is_finished())
+    }
+
     /// Unmounts now. If the mount is busy (an open file, a process inside it), it is
     /// detached instead: gone from the namespace at once, released when the last user goes.
     pub fn unmount(mut self) -> io::Result<()> {
@@ -122,24 +156,41 @@ impl Mount {
         let Some(s) = self.session.take() else {
             return Ok(());
         };
-        match s.umount_and_join() {
-            Ok(()) => Ok(()),
-            Err(_) => detach(&self.path),
+        // Unmount here, synchronously: with auto_unmount, fuser alone would only close the
+        // helper's socket and leave the unmount to it, later. Once the kernel has let go,
+        // the serving thread ends and is joined. A busy mount is detached instead, and its
+        // thread left to end when the last user goes.
+        match unmount(&self.path, false) {
+            Ok(()) => s.umount_and_join(),
+            Err(_) => {
+                drop(s);
+                unmount(&self.path, true)
+            }
         }
     }
 }
 
-/// Lazy unmount: `umount2(MNT_DETACH)` as root, `fusermount3 -u -z` otherwise.
-fn detach(path: &Path) -> io::Result<()> {
+/// `umount2` as root (`MNT_DETACH` if `lazy`), `fusermount3 -u [-z]` otherwise.
+fn unmount(path: &Path, lazy: bool) -> io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let flags = if lazy { libc::MNT_DETACH } else { 0 };
     // SAFETY: a valid C string; umount2 touches no memory of ours.
-    if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } == 0 {
+    if unsafe { libc::umount2(c.as_ptr(), flags) } == 0 {
         return Ok(());
     }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EPERM) {
+        return Err(e);
+    }
     let status = std::process::Command::new("fusermount3")
-        .args(["-u", "-z", "-q", "--"])
+        .args(if lazy {
+            &["-u", "-z", "-q", "--"][..]
+        } else {
+            &["-u", "-q", "--"][..]
+        })
         .arg(path)
+        .stderr(std::process::Stdio::null())
         .status()?;
     if status.success() {
         Ok(())
@@ -157,14 +208,35 @@ impl Drop for Mount {
     }
 }
 
+/// A new session on `path`: with `auto_unmount` where fusermount3 grants it, else without
+/// (see the module documentation).
+/// Also returns the filesystem's request counter and inode table, which the session owns.
+fn session(registry: &Registry, path: &Path, opts: &Options) -> io::Result<Started> {
+    crate::mountpoint::check(path)?;
+    let mut last = None;
+    for auto_unmount in [true, false] {
+        // A failed attempt consumes its filesystem: each gets a fresh one.
+        let fs = StatsFs::new(registry.clone(), opts.clone());
+        let (requests, inodes) = (fs.requests.clone(), fs.inodes.clone());
+        match fuser::Session::new(fs, path, &config(opts, auto_unmount)) {
+            Ok(s) => return Ok((s, requests, inodes)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no mount attempted")))
+}
+
+/// A mounted session with the filesystem's request counter and inode table.
+type Started = (fuser::Session<StatsFs>, Arc<AtomicU64>, Arc<Mutex<Inodes>>);
+
 /// Mounts `registry` at `path` and serves it from a background thread until the returned
-/// handle is dropped. The tree may change while mounted.
+/// handle is dropped. The tree may change while mounted. `path` must be an empty
+/// directory, not a symbolic link ([`crate::mountpoint`] makes one). The mount goes away
+/// with the process, however it ends, where `fusermount3` allows (module documentation).
 pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::Result<Mount> {
     let path = path.as_ref().to_owned();
-    let fs = StatsFs::new(registry.clone(), opts.clone());
-    let requests = fs.requests.clone();
-    let inodes = fs.inodes.clone();
-    let session = fuser::spawn_mount(fs, &path, &config(&opts))?;
+    let (session, requests, inodes) = session(registry, &path, &opts)?;
+    let session = session.spawn()?;
     let watch = invalidate_removed(inodes, session.notifier(), registry.clone());
     Ok(Mount {
         _watch: watch,
@@ -175,15 +247,13 @@ pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::
 }
 
 /// Mounts and serves on this thread until the filesystem is unmounted
-/// (`fusermount3 -u PATH`).
+/// (`fusermount3 -u PATH`) or the process ends (module documentation).
 pub fn mount_blocking(
     registry: &Registry,
     path: impl AsRef<Path>,
     opts: Options,
 ) -> io::Result<()> {
-    let fs = StatsFs::new(registry.clone(), opts.clone());
-    let inodes = fs.inodes.clone();
-    let session = fuser::Session::new(fs, path.as_ref(), &config(&opts))?;
+    let (session, _, inodes) = session(registry, path.as_ref(), &opts)?;
     let _watch = invalidate_removed(inodes, session.notifier(), registry.clone());
     session.run()
 }

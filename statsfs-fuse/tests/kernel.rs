@@ -158,8 +158,10 @@ fn layout_and_modes_match_the_kernels_debugfs() {
         top.add_child(&s).unwrap();
         keep_vm(&mut names, name, st);
     }
-    let dir = std::env::temp_dir().join(format!("statsfs-kernel-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
+    // Made for the mount and removed after it (declared first, dropped last).
+    let mp =
+        statsfs_fuse::MountPoint::private_in(&std::env::temp_dir(), "statsfs-kernel-").unwrap();
+    let dir = mp.path().to_owned();
     let _m = match statsfs_fuse::mount(&registry, &dir, statsfs_fuse::Options::default()) {
         Ok(m) => m,
         Err(e) => return skip(&format!("mount FUSE: {e}")),

@@ -96,13 +96,24 @@ fn kvm_tree() -> Kvm {
     Kvm { registry, kvm, vms }
 }
 
+/// A mount whose directory is removed after it, when dropped.
+struct Mounted(Option<Mount>, PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        let _ = fs::remove_dir(&self.1);
+    }
+}
+
 /// Mounts into a fresh directory, or says loudly why it cannot (and fails under CI).
-fn mounted(registry: &Registry, name: &str) -> Option<(Mount, PathBuf)> {
+fn mounted(registry: &Registry, name: &str) -> Option<(Mounted, PathBuf)> {
     let dir = std::env::temp_dir().join(format!("statsfs-fuse-{}-{name}", std::process::id()));
     let _ = fs::create_dir_all(&dir);
     match mount(registry, &dir, Options::default()) {
-        Ok(m) => Some((m, dir)),
+        Ok(m) => Some((Mounted(Some(m), dir.clone()), dir)),
         Err(e) => {
+            let _ = fs::remove_dir(&dir);
             if std::env::var_os("CI").is_some() {
                 panic!("cannot mount FUSE in CI: {e} (.ci/run installs fuse3; CI runs as root)");
             }
@@ -571,8 +582,9 @@ fn mount_options_set_owner_group_and_root_mode() {
         ..Options::default()
     };
     let _m = match mount(&t.registry, &dir, opts) {
-        Ok(m) => m,
+        Ok(m) => Mounted(Some(m), dir.clone()),
         Err(e) => {
+            let _ = fs::remove_dir(&dir);
             assert!(std::env::var_os("CI").is_none(), "FUSE in CI: {e}");
             return eprintln!("SKIPPED options: {e}");
         }

@@ -20,7 +20,8 @@ struct Args {
     /// vCPUs per VM.
     #[arg(long, default_value_t = 2)]
     vcpus: usize,
-    /// Where to mount the filesystem view (default: a new directory under the temp dir).
+    /// Where to mount the filesystem view: an empty directory, or a new one in an existing
+    /// directory (default: a new private directory under $XDG_RUNTIME_DIR, /run for root).
     #[arg(long)]
     mount: Option<PathBuf>,
     /// Do not mount the filesystem view.
@@ -61,6 +62,20 @@ fn main() -> std::process::ExitCode {
         count: true,
         simulate: args.simulate,
     };
+    // The mount point before anything starts, so a bad --mount changes nothing. The
+    // default is a fresh private directory (statsfs_fuse::mountpoint), never a predictable
+    // name in /tmp where another user could plant a link; both go away on exit if made here.
+    let mount_point = match (args.no_mount, &args.mount) {
+        (true, _) => None,
+        (false, Some(p)) => match statsfs_fuse::MountPoint::at(p) {
+            Ok(mp) => Some(Ok(mp)),
+            Err(e) => {
+                eprintln!("statsfs-kvm: cannot mount on {}: {e}", p.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        (false, None) => Some(statsfs_fuse::MountPoint::private("statsfs-kvm-")),
+    };
     let vmm = match Vmm::start(opts) {
         Ok(v) => v,
         Err(e) => {
@@ -87,23 +102,28 @@ fn main() -> std::process::ExitCode {
         ),
     }
 
-    let mount = if args.no_mount {
-        println!("  filesystem: not mounted (--no-mount)");
-        None
-    } else {
-        let dir = args.mount.clone().unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("statsfs-kvm-{}", std::process::id()))
-        });
-        let _ = std::fs::create_dir_all(&dir);
-        match statsfs_fuse::mount(&vmm.registry, &dir, statsfs_fuse::Options::default()) {
-            Ok(m) => {
-                let d = dir.display();
-                println!("  filesystem: {d}   try: ls {d}/kvm; cat {d}/kvm/exits; cat {d}/kvm/.statsfs; echo 0 > {d}/kvm/vmm_exits");
-                Some(m)
-            }
-            Err(e) => {
-                println!("  filesystem: DEGRADED: FUSE unavailable ({e}); serving HTTP only");
-                None
+    // Dropped before mount_point (declared earlier), so the directory goes after the mount.
+    let mount = match &mount_point {
+        None => {
+            println!("  filesystem: not mounted (--no-mount)");
+            None
+        }
+        Some(Err(e)) => {
+            println!("  filesystem: DEGRADED: no mount point ({e}); serving HTTP only");
+            None
+        }
+        Some(Ok(mp)) => {
+            let opts = statsfs_fuse::Options::default();
+            match statsfs_fuse::mount(&vmm.registry, mp.path(), opts) {
+                Ok(m) => {
+                    let d = mp.path().display();
+                    println!("  filesystem: {d}   try: ls {d}/kvm; cat {d}/kvm/exits; cat {d}/kvm/.statsfs; echo 0 > {d}/kvm/vmm_exits");
+                    Some(m)
+                }
+                Err(e) => {
+                    println!("  filesystem: DEGRADED: FUSE unavailable ({e}); serving HTTP only");
+                    None
+                }
             }
         }
     };
