@@ -6,6 +6,9 @@
 
 pub use statsfs_runtime::*;
 
+/// KVM's binary statistics format: the codec, its mapping to the IR, a source as a stats file.
+pub use statsfs_kvm_binary as kvm_binary;
+
 /// `#[derive(StatsSource)]`: see the `statsfs-derive` crate for the attributes.
 pub use statsfs_derive::StatsSource;
 

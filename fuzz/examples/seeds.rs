@@ -2,7 +2,7 @@
 //! uses for its own stats files, so the seeds are real files in KVM's layout:
 //! `cargo run --manifest-path fuzz/Cargo.toml --example seeds`.
 
-use statsfs_runtime::kvm_binary::{encode, stat_type, unit, Desc, BASE_POW2};
+use statsfs_kvm_binary::{encode, stat_type, unit, Desc, BASE_POW2};
 
 fn desc(name: &str, flags: u32, exponent: i16, size: u16, offset: u32, bucket: u32) -> Desc {
     Desc {

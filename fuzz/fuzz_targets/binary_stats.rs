@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use statsfs_runtime::kvm_binary::{data_items, item, parse_bytes};
+use statsfs_kvm_binary::{data_items, item, parse_bytes};
 
 fuzz_target!(|file: &[u8]| {
     let Ok(layout) = parse_bytes(file) else {

@@ -12,7 +12,7 @@ use fuser::{
     OpenAccMode, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
     ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
-use statsfs_runtime::kvm_binary::StatsFile;
+use statsfs_kvm_binary::StatsFile;
 use statsfs_runtime::{GroupSnapshot, Registry, Source, Visitor, WalkOptions};
 
 use crate::inode::{Inodes, Node};

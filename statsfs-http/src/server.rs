@@ -381,7 +381,7 @@ async fn handle(
         (&Method::GET | &Method::HEAD, "/kvm-stats") => match subtree(registry, path.as_deref()) {
             Ok(s) => {
                 let mut r = Response::new(Full::new(Bytes::from(
-                    statsfs_runtime::kvm_binary::encode_source(&s),
+                    statsfs_kvm_binary::encode_source(&s),
                 )));
                 r.headers_mut().insert(
                     CONTENT_TYPE,

@@ -18,11 +18,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
-use statsfs::{
-    Access, Aggregation, Base, ClearFn, Kind, Unit, UnitKind, ValueDesc, ValueSet, ValueType,
-};
+use statsfs::{Access, Aggregation, ClearFn, Kind, ValueDesc, ValueSet, ValueType};
 
-use crate::binary::{self, stat_type, Desc, Layout};
+use crate::binary::{self, Desc, Layout};
 
 /// `KVM_GET_STATS_FD` = `_IO(0xAE, 0xCE)`.
 const KVM_GET_STATS_FD: u64 = 0xAECE;
@@ -57,26 +55,7 @@ impl KernelStats {
 
 impl KernelStats {
     fn pread(&self, off: u64, buf: &mut [u8]) -> io::Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            // SAFETY: the fd is owned; the buffer is valid for its remaining length.
-            let n = unsafe {
-                libc::pread(
-                    self.fd.as_raw_fd(),
-                    buf[done..].as_mut_ptr().cast(),
-                    buf.len() - done,
-                    (off + done as u64) as i64,
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            done += n as usize;
-        }
-        Ok(())
+        pread_exact(self.fd.as_raw_fd(), off, buf)
     }
 
     /// The whole data block, one `pread`.
@@ -85,6 +64,30 @@ impl KernelStats {
         self.pread(self.data_offset, &mut b)?;
         Ok(b)
     }
+}
+
+/// Fills `buf` from `fd` at `off`, looping over short reads (the one pread of this module, for
+/// the layout and for the data alike).
+fn pread_exact(fd: RawFd, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let at = i64::try_from(off + done as u64)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset past i64"))?;
+        // SAFETY: `fd` is open for the call; the buffer is valid for its remaining length.
+        let n = unsafe { libc::pread(fd, buf[done..].as_mut_ptr().cast(), buf.len() - done, at) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        done += n as usize;
+    }
+    Ok(())
 }
 
 /// Opens a stats fd on a VM or vCPU fd and reads its layout.
@@ -97,15 +100,7 @@ pub fn open_stats(owner: RawFd) -> io::Result<(OwnedFd, Layout)> {
     // SAFETY: the ioctl returned a fresh fd that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let raw = fd.as_raw_fd();
-    let layout = binary::parse(&mut |off, buf| {
-        // SAFETY: valid fd and buffer.
-        let n = unsafe { libc::pread(raw, buf.as_mut_ptr().cast(), buf.len(), off as i64) };
-        if n as usize == buf.len() {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    })?;
+    let layout = binary::parse(&mut |off, buf| pread_exact(raw, off, buf))?;
     Ok((fd, layout))
 }
 
@@ -142,9 +137,7 @@ fn read_all(x: &(dyn Any + Send + Sync), out: &mut [u64]) {
     };
     let Ok(data) = k.data() else { return };
     for (i, (o, &(off, _))) in out.iter_mut().zip(k.values.iter()).enumerate() {
-        let at = off as usize;
-        if let Some(s) = data.get(at..at + 8) {
-            let raw = u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
+        if let Some(raw) = binary::u64_at(&data, off as usize) {
             *o = k.adjust(i, raw);
         }
     }
@@ -156,24 +149,7 @@ pub fn value_desc(d: &Desc, index: usize) -> Option<ValueDesc> {
     if d.size != 1 {
         return None;
     }
-    let kind = match d.flags & 0xf {
-        stat_type::CUMULATIVE => Kind::Cumulative,
-        stat_type::INSTANT => Kind::Instant,
-        stat_type::PEAK => Kind::Peak,
-        _ => return None,
-    };
-    let unit = match d.flags & 0xf0 {
-        binary::unit::BYTES => UnitKind::Bytes,
-        binary::unit::SECONDS => UnitKind::Seconds,
-        binary::unit::CYCLES => UnitKind::Cycles,
-        binary::unit::BOOLEAN => UnitKind::Boolean,
-        _ => UnitKind::None,
-    };
-    let base = if d.flags & binary::BASE_POW2 != 0 {
-        Base::Pow2
-    } else {
-        Base::Pow10
-    };
+    let (kind, unit) = binary::ir::from_flags(d.flags, d.exponent)?;
     // The binary fd cannot clear; clear is emulated with a baseline (module documentation),
     // so cumulative values and peaks are 0644 as in debugfs, instant ones read-only.
     let access = Access::func(
@@ -189,7 +165,7 @@ pub fn value_desc(d: &Desc, index: usize) -> Option<ValueDesc> {
             ))
             .aggregation(Aggregation::Sum)
             .kind(kind)
-            .unit(Unit::new(unit, base, d.exponent)),
+            .unit(unit),
     )
 }
 

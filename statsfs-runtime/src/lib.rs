@@ -36,7 +36,6 @@ mod desc;
 mod error;
 mod fold;
 mod instance;
-pub mod kvm_binary;
 mod name;
 pub mod naming;
 mod read;

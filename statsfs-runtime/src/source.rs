@@ -333,11 +333,12 @@ impl Source {
         false
     }
 
-    /// Sets, once, the id string the binary stats view of this source carries (KVM writes
+    /// Sets, once, the id string binary stats views of this source carry (KVM writes
     /// `kvm-<tid>` for a VM and `kvm-<tid>/vcpu-<id>` for a vCPU). Returns false, changing
-    /// nothing, if it was set before or does not fit the format's 47 bytes.
+    /// nothing, if it was set before or is empty or holds a NUL. The format's own length
+    /// limit is checked by `statsfs_kvm_binary::set_id`, which owns the format.
     pub fn set_stats_id(&self, id: &str) -> bool {
-        id.len() < crate::kvm_binary::NAME_SIZE && self.0.stats_id.set(id.into()).is_ok()
+        !id.is_empty() && !id.contains('\0') && self.0.stats_id.set(id.into()).is_ok()
     }
 
     /// The id string of the binary stats view: the one set with [`Source::set_stats_id`], or

@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use statsfs_runtime::kvm_binary::{encode, item, parse_bytes, stat_type, Desc};
+use statsfs_kvm_binary::{encode, item, parse_bytes, stat_type, Desc};
 
 /// Records the largest single allocation, so a test can see what a parse asked for.
 struct Largest;

@@ -1,7 +1,17 @@
 //! KVM's binary statistics format (`KVM_GET_STATS_FD`, Linux 5.14+): a 24-byte header, an id
-//! string, descriptors of 16 bytes + name, then the data block of u64s. A reader (for the
-//! kernel's fds and our own output) and an encoder that produces exactly the kernel's layout,
-//! here beside the walker so that every backend can serve any directory in it.
+//! string, descriptors of 16 bytes + name, then the data block of u64s.
+//!
+//! One crate for everything about the format, so that no two places disagree on it: the
+//! codec (a reader for the kernel's fds and for our own output, an encoder that produces
+//! exactly the kernel's layout), both directions of its mapping to the statsfs IR
+//! ([`ir`]), and a source's values as a stats file ([`StatsFile`]) that the FUSE and HTTP
+//! backends serve and the KVM import and `statsfs top` read.
+#![deny(missing_docs)]
+
+mod file;
+pub mod ir;
+
+pub use file::{encode_source, set_id, StatsFile};
 
 use std::io;
 
@@ -184,8 +194,7 @@ pub fn item(file: &[u8], layout: &Layout, desc: &Desc, index: usize) -> Option<u
     let at = (layout.data_offset as usize)
         .checked_add(desc.offset as usize)?
         .checked_add(8 * index)?;
-    let b = file.get(at..at.checked_add(8)?)?;
-    Some(u64::from_ne_bytes(b.try_into().ok()?))
+    u64_at(file, at)
 }
 
 /// The kernel's layout for `descs` and `data` (one u64 per item, at each descriptor's
@@ -225,6 +234,14 @@ pub fn encode(id: &str, descs: &[Desc], data: &[u64]) -> Vec<u8> {
     out
 }
 
+/// The u64 at byte `offset` of `data` (a data block, or any buffer), aligned or not; `None`
+/// past the end. The one decoder of items, for files in memory and for blocks read from an
+/// fd alike.
+pub fn u64_at(data: &[u8], offset: usize) -> Option<u64> {
+    let b = data.get(offset..offset.checked_add(8)?)?;
+    Some(u64::from_ne_bytes(b.try_into().ok()?))
+}
+
 /// Reads the u64 items of the data block.
 pub fn data_items(file: &[u8], layout: &Layout) -> Vec<u64> {
     let start = layout.data_offset as usize;
@@ -233,158 +250,4 @@ pub fn data_items(file: &[u8], layout: &Layout) -> Vec<u64> {
         .chunks_exact(8)
         .map(|c| u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
         .collect()
-}
-
-/// The descriptor flags of a value served with `kind` and `unit` (see
-/// [`crate::ValueDesc::served`]: an aggregate of booleans is a count, not a boolean).
-pub fn flags_of(kind: crate::Kind, unit: crate::Unit) -> u32 {
-    use crate::{Base, Kind, UnitKind};
-    let t = match kind {
-        Kind::Cumulative => stat_type::CUMULATIVE,
-        Kind::Instant => stat_type::INSTANT,
-        Kind::Peak => stat_type::PEAK,
-    };
-    let u = match unit.kind {
-        UnitKind::None => self::unit::NONE,
-        UnitKind::Bytes => self::unit::BYTES,
-        UnitKind::Seconds => self::unit::SECONDS,
-        UnitKind::Cycles => self::unit::CYCLES,
-        UnitKind::Boolean => self::unit::BOOLEAN,
-    };
-    t | u
-        | if unit.base == Base::Pow2 {
-            BASE_POW2
-        } else {
-            0
-        }
-}
-
-/// One group's part of a [`StatsFile`]: which of its values are in the data block.
-struct Part {
-    group: usize,
-    set: &'static crate::ValueSet,
-    values: Vec<usize>,
-}
-
-/// A source's values in KVM's binary layout, as an open stats fd gives them: the header,
-/// id and descriptors are fixed when it is made (for the life of an open file), and the data
-/// block is read afresh on every read that touches it ("use pread or lseek to read the
-/// statistics repeatedly", api.rst), each group consistently.
-///
-/// The values are those of the source's own visible groups, simple and aggregate, as its
-/// directory shows them; names that do not fit KVM's 47 bytes are left out (KVM cannot name
-/// them either). The id is [`crate::Source::stats_id`].
-pub struct StatsFile {
-    source: crate::Source,
-    head: Vec<u8>,
-    parts: Vec<Part>,
-    items: usize,
-}
-
-impl StatsFile {
-    /// Takes the layout of `source` now.
-    pub fn new(source: &crate::Source) -> StatsFile {
-        let mut descs = Vec::new();
-        let mut parts = Vec::new();
-        for g in source.groups() {
-            let aggregate = g.kind == crate::GroupKind::Aggregate;
-            if g.hidden {
-                continue;
-            }
-            let mut values = Vec::new();
-            for (i, d) in g.set.values().iter().enumerate() {
-                if !d.is_shown(aggregate, false) || d.name.len() >= NAME_SIZE {
-                    continue;
-                }
-                let (kind, unit) = d.served(aggregate);
-                descs.push(Desc {
-                    flags: flags_of(kind, unit),
-                    exponent: unit.exponent,
-                    size: 1,
-                    offset: (descs.len() * 8) as u32,
-                    bucket_size: 0,
-                    name: d.name.to_string(),
-                });
-                values.push(i);
-            }
-            if !values.is_empty() {
-                parts.push(Part {
-                    group: g.index,
-                    set: g.set,
-                    values,
-                });
-            }
-        }
-        let items = descs.len();
-        let head = encode(source.stats_id(), &descs, &[]);
-        StatsFile {
-            source: source.clone(),
-            head,
-            parts,
-            items,
-        }
-    }
-
-    /// File offset of the data block.
-    pub fn data_offset(&self) -> u64 {
-        self.head.len() as u64
-    }
-
-    /// The file's length.
-    pub fn len(&self) -> u64 {
-        (self.head.len() + self.items * 8) as u64
-    }
-
-    /// Whether the file has no values (it still has a header and an id).
-    pub fn is_empty(&self) -> bool {
-        self.items == 0
-    }
-
-    /// The data block as it is now: one u64 per descriptor. A group that left the source (or
-    /// was revoked) reads 0.
-    pub fn data(&self) -> Vec<u64> {
-        let mut data = Vec::with_capacity(self.items);
-        let mut buf = Vec::new();
-        for p in &self.parts {
-            buf.clear();
-            let ok = self.source.read_group(p.group, &mut buf).is_ok()
-                && buf.len() == p.set.values().len();
-            data.extend(p.values.iter().map(|&i| if ok { buf[i] } else { 0 }));
-        }
-        data
-    }
-
-    /// Up to `len` bytes at `offset`, as `pread` on a stats fd returns them: the fixed part
-    /// from the layout taken at creation, the data read now if the range reaches it; nothing
-    /// at or past the end.
-    pub fn read_at(&self, offset: u64, len: usize) -> Vec<u8> {
-        let end = self.len().min(offset.saturating_add(len as u64));
-        if offset >= end {
-            return Vec::new();
-        }
-        let mut out = Vec::with_capacity((end - offset) as usize);
-        let head = self.head.len() as u64;
-        if offset < head {
-            out.extend_from_slice(&self.head[offset as usize..end.min(head) as usize]);
-        }
-        if end > head {
-            let mut bytes = Vec::with_capacity(self.items * 8);
-            for v in self.data() {
-                bytes.extend_from_slice(&v.to_ne_bytes());
-            }
-            let from = (offset.max(head) - head) as usize;
-            out.extend_from_slice(&bytes[from..(end - head) as usize]);
-        }
-        out
-    }
-
-    /// The whole file, data read now.
-    pub fn contents(&self) -> Vec<u8> {
-        self.read_at(0, self.len() as usize)
-    }
-}
-
-/// The whole binary stats file of `source` as it is now (see [`StatsFile`]).
-pub fn encode_source(source: &crate::Source) -> Vec<u8> {
-    StatsFile::new(source).contents()
 }
