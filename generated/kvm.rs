@@ -235,6 +235,7 @@ pub fn show_vcpu_mp_state(value: u64) -> ::std::borrow::Cow<'static, str> {
     }
 }
 /// Every value set of the `kvm` schema, in schema order: the registration table.
+#[used]
 pub static VALUE_SETS: [fn() -> &'static ::statsfs::ValueSet; 2] = [
     <VmStats as ::statsfs::StatsSource>::value_set,
     <VcpuStats as ::statsfs::StatsSource>::value_set,

@@ -79,6 +79,7 @@ pub struct NetDevStats {
     pub rx_nohandler: ::std::sync::atomic::AtomicU64,
 }
 /// Every value set of the `net` schema, in schema order: the registration table.
+#[used]
 pub static VALUE_SETS: [fn() -> &'static ::statsfs::ValueSet; 1] = [
     <NetDevStats as ::statsfs::StatsSource>::value_set,
 ];

@@ -70,6 +70,7 @@ pub fn show_vmm_vcpu_vmm_last_exit(value: u64) -> ::std::borrow::Cow<'static, st
     }
 }
 /// Every value set of the `vmm` schema, in schema order: the registration table.
+#[used]
 pub static VALUE_SETS: [fn() -> &'static ::statsfs::ValueSet; 2] = [
     <VmmVmStats as ::statsfs::StatsSource>::value_set,
     <VmmVcpuStats as ::statsfs::StatsSource>::value_set,

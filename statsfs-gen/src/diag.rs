@@ -83,6 +83,37 @@ impl fmt::Display for Errors {
 
 impl std::error::Error for Errors {}
 
+/// The problems found so far in one file: reading and checking both add to it, so a file's
+/// errors are all reported together, whichever step found them.
+pub(crate) struct Problems<'s> {
+    /// The file's text, for line numbers in messages.
+    pub source: &'s str,
+    /// In the order found; sorted by place when reported.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    /// Records one problem.
+    pub fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) {
+        self.diags.push(Diagnostic {
+            span,
+            message: message.into(),
+            label: label.into(),
+            notes: Vec::new(),
+        });
+    }
+
+    /// The 1-based line of a byte offset, for "the first is on line N".
+    pub fn line_of(&self, offset: usize) -> usize {
+        line_col(self.source, offset).0
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());

@@ -1,17 +1,82 @@
-//! Breaking changes between two versions of a schema, by named category. Additions are
-//! not breaking: readers of the old schema keep working.
+//! Breaking changes between two versions of a schema, each of a [`Category`]. Additions
+//! are not breaking: readers of the old schema keep working.
 
 use serde::Serialize;
 
-use crate::schema::{Schema, Value};
+use crate::schema::{Schema, Set, Value};
+
+/// What changed. The names (`set_removed`...) are what `diff` prints and its JSON holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// A set is gone: its directories and series disappear.
+    SetRemoved,
+    /// A value is gone.
+    ValueRemoved,
+    /// A value is gone and another one, equal but for its name, is new.
+    ValueRenamed,
+    /// A value's integer type changed.
+    TypeChanged,
+    /// A value's aggregation changed: its aggregate means something else.
+    AggregationChanged,
+    /// A value's kind changed (cumulative, instant, peak).
+    KindChanged,
+    /// A value's unit or scale changed.
+    UnitChanged,
+    /// A clearable value became read-only: writing 0 to it now fails.
+    ClearableChanged,
+    /// A value became hidden: its file disappears.
+    HiddenChanged,
+    /// A set's label changed: every series of the set changes.
+    LabelChanged,
+    /// A set is new.
+    SetAdded,
+    /// A value is new.
+    ValueAdded,
+}
+
+impl Category {
+    /// The category's name, as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::SetRemoved => "set_removed",
+            Category::ValueRemoved => "value_removed",
+            Category::ValueRenamed => "value_renamed",
+            Category::TypeChanged => "type_changed",
+            Category::AggregationChanged => "aggregation_changed",
+            Category::KindChanged => "kind_changed",
+            Category::UnitChanged => "unit_changed",
+            Category::ClearableChanged => "clearable_changed",
+            Category::HiddenChanged => "hidden_changed",
+            Category::LabelChanged => "label_changed",
+            Category::SetAdded => "set_added",
+            Category::ValueAdded => "value_added",
+        }
+    }
+
+    /// Whether readers of the old schema break.
+    pub fn is_breaking(self) -> bool {
+        !matches!(self, Category::SetAdded | Category::ValueAdded)
+    }
+}
+
+/// As its name: the JSON output's words are the text output's.
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One difference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// The category: `set_removed`, `value_removed`, `value_renamed`, `type_changed`,
-    /// `aggregation_changed`, `kind_changed`, `unit_changed`, `clearable_changed`, or for
-    /// additions `set_added`, `value_added`.
-    pub category: &'static str,
+    /// What changed.
+    pub category: Category,
     /// The set concerned.
     pub set: String,
     /// The value concerned, if any.
@@ -40,10 +105,15 @@ fn same_but_name(a: &Value, b: &Value) -> bool {
         && a.doc == b.doc
 }
 
+/// The label backends give the set's sources: its name unless it sets one.
+fn label(set: &Set) -> &str {
+    set.label.as_deref().unwrap_or(&set.name)
+}
+
 /// Compares `old` with `new`.
 pub fn diff(old: &Schema, new: &Schema) -> Diff {
     let mut d = Diff::default();
-    let change = |category, set: &str, value: Option<&str>, detail: String| Change {
+    let change = |category: Category, set: &str, value: Option<&str>, detail: String| Change {
         category,
         set: set.to_owned(),
         value: value.map(str::to_owned),
@@ -52,13 +122,21 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
     for os in &old.sets {
         let Some(ns) = new.sets.iter().find(|s| s.name == os.name) else {
             d.breaking.push(change(
-                "set_removed",
+                Category::SetRemoved,
                 &os.name,
                 None,
                 format!("set `{}` is gone", os.name),
             ));
             continue;
         };
+        if label(os) != label(ns) {
+            d.breaking.push(change(
+                Category::LabelChanged,
+                &os.name,
+                None,
+                format!("{} -> {}", label(os), label(ns)),
+            ));
+        }
         let added: Vec<&Value> = ns
             .values
             .iter()
@@ -74,14 +152,14 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
                     Some(a) => {
                         renamed_to.push(&a.name);
                         d.breaking.push(change(
-                            "value_renamed",
+                            Category::ValueRenamed,
                             &os.name,
                             Some(&ov.name),
                             format!("`{}` is now `{}`", ov.name, a.name),
                         ));
                     }
                     None => d.breaking.push(change(
-                        "value_removed",
+                        Category::ValueRemoved,
                         &os.name,
                         Some(&ov.name),
                         format!("`{}` is gone", ov.name),
@@ -99,20 +177,32 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
                     ));
                 }
             };
-            field("type_changed", ov.ty.as_str().into(), nv.ty.as_str().into());
             field(
-                "aggregation_changed",
+                Category::TypeChanged,
+                ov.ty.as_str().into(),
+                nv.ty.as_str().into(),
+            );
+            field(
+                Category::AggregationChanged,
                 ov.aggregation.as_str().into(),
                 nv.aggregation.as_str().into(),
             );
             field(
-                "kind_changed",
+                Category::KindChanged,
                 ov.kind.as_str().into(),
                 nv.kind.as_str().into(),
             );
-            field("unit_changed", ov.unit_text(), nv.unit_text());
+            field(Category::UnitChanged, ov.unit_text(), nv.unit_text());
             if ov.clearable && !nv.clearable {
-                field("clearable_changed", "clearable".into(), "read-only".into());
+                field(
+                    Category::ClearableChanged,
+                    "clearable".into(),
+                    "read-only".into(),
+                );
+            }
+            // A value becoming visible only adds a file.
+            if !ov.hidden && nv.hidden {
+                field(Category::HiddenChanged, "visible".into(), "hidden".into());
             }
         }
         for a in added
@@ -120,7 +210,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
             .filter(|a| !renamed_to.contains(&a.name.as_str()))
         {
             d.additions.push(change(
-                "value_added",
+                Category::ValueAdded,
                 &ns.name,
                 Some(&a.name),
                 format!("`{}` is new", a.name),
@@ -133,7 +223,7 @@ pub fn diff(old: &Schema, new: &Schema) -> Diff {
         .filter(|n| !old.sets.iter().any(|o| o.name == n.name))
     {
         d.additions.push(change(
-            "set_added",
+            Category::SetAdded,
             &ns.name,
             None,
             format!("set `{}` is new", ns.name),

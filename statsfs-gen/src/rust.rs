@@ -49,6 +49,8 @@ mod filters {
 #[template(path = "rust.askama", escape = "none")]
 struct RustModule {
     schema: String,
+    /// The path the generated code names statsfs by (`::statsfs`).
+    krate: String,
     sets: Vec<RustSet>,
     shows: Vec<ShowFn>,
 }
@@ -105,9 +107,9 @@ pub fn show_fn_ident(set: &str, value: &str) -> String {
     format!("show_{}_{}", part(set), part(value))
 }
 
-fn rust_type(v: &Value) -> String {
+fn rust_type(v: &Value, krate: &str) -> String {
     if let Some(h) = &v.histogram {
-        return format!("[::statsfs::LocalCounter; {}]", h.buckets);
+        return format!("[{krate}::LocalCounter; {}]", h.buckets);
     }
     let atomic = match v.ty {
         ValueType::U8 => ("AtomicU8", "u8"),
@@ -122,10 +124,10 @@ fn rust_type(v: &Value) -> String {
         ValueType::Custom { .. } => ("AtomicU64", "u64"),
     };
     match v.storage {
-        Storage::Counter => "::statsfs::Counter".into(),
-        Storage::Local => "::statsfs::LocalCounter".into(),
-        Storage::Gauge => "::statsfs::Gauge".into(),
-        Storage::Peak => "::statsfs::Peak".into(),
+        Storage::Counter => format!("{krate}::Counter"),
+        Storage::Local => format!("{krate}::LocalCounter"),
+        Storage::Gauge => format!("{krate}::Gauge"),
+        Storage::Peak => format!("{krate}::Peak"),
         Storage::Atomic => format!("::std::sync::atomic::{}", atomic.0),
         Storage::Plain => atomic.1.into(),
     }
@@ -183,8 +185,24 @@ fn value_doc(v: &Value) -> String {
     doc
 }
 
-/// The generated module, formatted, with its header.
+/// The path generated code names statsfs by unless told otherwise.
+pub const DEFAULT_CRATE_PATH: &str = "::statsfs";
+
+/// The generated module, formatted, with its header; statsfs is `::statsfs`.
 pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
+    generate_with_crate_path(schema, schema_file, DEFAULT_CRATE_PATH)
+}
+
+/// The generated module, naming statsfs by `krate` (`::statsfs`, or where a crate
+/// re-exports it): like prost-build's `prost_path`. `krate` must be a Rust path.
+pub fn generate_with_crate_path(
+    schema: &Schema,
+    schema_file: &str,
+    krate: &str,
+) -> Result<String, String> {
+    if syn::parse_str::<syn::Path>(krate).is_err() {
+        return Err(format!("`{krate}` is not a Rust path"));
+    }
     let mut shows = Vec::new();
     let sets = schema
         .sets
@@ -194,7 +212,7 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
             if let Some(l) = &set.label {
                 attrs.push(format!("label = {l:?}"));
             }
-            attrs.push("crate = \"::statsfs\"".into());
+            attrs.push(format!("crate = {krate:?}"));
             let fields = set
                 .values
                 .iter()
@@ -219,7 +237,7 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
                         doc: value_doc(v),
                         attrs: words(v, show_fn.as_deref()),
                         ident: field_ident(&v.name),
-                        ty: rust_type(v),
+                        ty: rust_type(v, krate),
                     }
                 })
                 .collect();
@@ -233,6 +251,7 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
         .collect();
     let module = RustModule {
         schema: schema.name.clone(),
+        krate: krate.to_owned(),
         sets,
         shows,
     };

@@ -251,3 +251,42 @@ fn check_scales_to_a_hundred_thousand_values() {
         println!("statsfs-gen check, {n} values: {:.2} s", took.as_secs_f64());
     }
 }
+
+/// Issue 13: a value becoming hidden (its file disappears) and a set's label changing (every
+/// series of the set changes) break readers, and `diff` said nothing about either.
+#[test]
+fn diff_reports_hidden_and_label_changes() {
+    let d = tmp("diff-hidden-label");
+    let old = "version = 1\nname = \"demo\"\n\n[[sets]]\nname = \"dev\"\nlabel = \"device\"\n\n\
+               [[sets.values]]\nname = \"rx\"\ntype = \"u64\"\n\n\
+               [[sets.values]]\nname = \"tx\"\ntype = \"u64\"\nhidden = true\n\n\
+               [[sets]]\nname = \"port\"\n\n[[sets.values]]\nname = \"up\"\ntype = \"u64\"\n";
+    // `rx` becomes hidden, `tx` visible (a file appears: not breaking); `dev`'s label
+    // changes; `port` gets a label equal to its name, which changes nothing.
+    let new = "version = 1\nname = \"demo\"\n\n[[sets]]\nname = \"dev\"\nlabel = \"nic\"\n\n\
+               [[sets.values]]\nname = \"rx\"\ntype = \"u64\"\nhidden = true\n\n\
+               [[sets.values]]\nname = \"tx\"\ntype = \"u64\"\n\n\
+               [[sets]]\nname = \"port\"\nlabel = \"port\"\n\n[[sets.values]]\nname = \"up\"\ntype = \"u64\"\n";
+    std::fs::write(d.join("old.toml"), old).unwrap();
+    std::fs::write(d.join("new.toml"), new).unwrap();
+    let out = gen(&["diff", "old.toml", "new.toml"], &d);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "breaking: label_changed dev: device -> nic\n\
+         breaking: hidden_changed dev.rx: visible -> hidden\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json = gen(&["diff", "--format", "json", "old.toml", "new.toml"], &d);
+    assert_eq!(json.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "breaking": [
+                {"category": "label_changed", "set": "dev", "value": null, "detail": "device -> nic"},
+                {"category": "hidden_changed", "set": "dev", "value": "rx", "detail": "visible -> hidden"}
+            ],
+            "additions": []
+        })
+    );
+}
