@@ -30,13 +30,13 @@
 //! declaration order; the first keeps its name and a later colliding one gets `_2`, `_3`...
 //! before its unit and `_total` suffixes (`x_wait_2_seconds_total`).
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use statsfs_runtime::naming::metric_name;
 use statsfs_runtime::{
-    Base, GroupKind, GroupSnapshot, Kind, Source, UnitKind, ValueDesc, ValueSet, Visitor,
-    WalkOptions,
+    Base, GroupSnapshot, Kind, Source, UnitKind, ValueDesc, ValueSet, Visitor, WalkOptions,
 };
 
 /// The exposition format.
@@ -58,36 +58,74 @@ impl Format {
     }
 }
 
-/// One label on the current path.
-struct Level {
-    /// Valid, unique on the path (empty for a conditional `root` label).
-    name: String,
-    /// The source's name, escaped.
-    value: String,
+/// The label a source on the current path adds to its series.
+///
+/// A source's label depends on its first visible simple group, which the walk shows only
+/// after entering it: the label is decided at that group, or at the source's first child
+/// when it has none. That spares asking every source for its groups (a second lock and a
+/// `Vec` per source).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LevelLabel {
+    /// Not decided yet.
+    Pending,
+    /// None: the registry root, or a top-level source without a simple group (whose label
+    /// is the conditional `root` one, added only where a family needs it).
+    None,
+    /// `Walk::text[start..Level::text_end]` is `name="value"`, its name ending at `name_end`.
+    Some { start: u32, name_end: u32 },
 }
 
-/// Every instance of one set: labels and values, packed.
+/// One source on the current path.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    /// End of its source path in `Walk::names` (its own name follows the parent's end and a `/`).
+    name_end: u32,
+    label: LevelLabel,
+    /// End of the path's labels in `Walk::text`, once the label is decided.
+    text_end: u32,
+    /// Sum of the hashes of the path's labels, once decided: see [`Entry::hash`].
+    hash: u64,
+}
+
+/// One group of a set on one source: one series per visible value.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// End of its labels in `SetSeries::labels`.
+    end: u32,
+    /// Sum of its labels' hashes. A sum does not depend on the labels' order, so entries
+    /// with the same label set have the same sum: repeated label sets are found by looking
+    /// up numbers, and only equal sums are compared label by label.
+    hash: u64,
+    /// Its top-level source, when that source labels it only if shared.
+    root: Option<u32>,
+    /// Inside the subtree asked for.
+    emit: bool,
+    /// Its source, as an index into `Walk::path_ends`.
+    source: u32,
+    /// Which group of this set on that source it is (1-based).
+    ordinal: u32,
+}
+
+/// Every instance of one set: labels and values, packed, so collecting a large tree
+/// allocates nothing per group or value.
 struct SetSeries {
     set: &'static ValueSet,
-    /// `name="value"` of every label of every entry, back to back.
+    /// The labels of every entry (`name="value"`, `,`-joined), back to back.
     labels: String,
-    /// End of each label in `labels`.
-    label_ends: Vec<u32>,
-    /// Per entry: end of its labels in `label_ends`.
-    entry_ends: Vec<u32>,
-    /// Per entry: its top-level source, when that source labels it only if shared.
-    roots: Vec<Option<u32>>,
-    /// Per entry: inside the subtree asked for.
-    emit: Vec<bool>,
-    /// Per entry: its source, and which group of this set on that source it is (1-based).
-    origin: Vec<(Source, u32)>,
+    entries: Vec<Entry>,
+    /// `set.values().len()` carriers per entry.
     values: Vec<u64>,
 }
 
+/// One walk of the whole tree: the current path, and every set's entries so far.
 struct Walk {
-    /// Sources on the path, with their labels (`None`: the registry root).
-    path: Vec<Option<Level>>,
-    /// Top-level sources seen, as the conditional `root` labels they give.
+    /// Sources on the current path, the registry root included.
+    path: Vec<Level>,
+    /// The current path's source path, `/kvm/vm0/vcpu0` (the registry root adds nothing).
+    names: String,
+    /// The current path's labels, `,`-joined: copied as is into every entry collected.
+    text: String,
+    /// Top-level sources that label their series only if shared: their names, escaped.
     roots: Vec<String>,
     /// The current top-level source's conditional label, if it has one.
     root: Option<u32>,
@@ -98,19 +136,26 @@ struct Walk {
     inside: Option<usize>,
     /// Groups of each set met on the current source.
     seen: Vec<(&'static ValueSet, u32)>,
+    /// Source paths of the sources with simple groups, back to back (`path` labels need them
+    /// only where label sets repeat, which is known only once the walk is done).
+    paths: String,
+    path_ends: Vec<u32>,
     sets: Vec<SetSeries>,
 }
 
 /// Appends `v` escaped for a label value (backslash, double quote, newline).
 fn escape_label(v: &str, out: &mut String) {
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
+    let mut rest = v;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'\\' | b'"' | b'\n')) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            _ => "\\n",
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
 }
 
 /// Appends `v` escaped for HELP text: backslash and newline, and in OpenMetrics the double
@@ -134,90 +179,228 @@ pub(crate) fn label_of(set: &ValueSet) -> &str {
     set.label().unwrap_or(set.name())
 }
 
-/// `raw` as a valid label name (see the module docs).
-pub(crate) fn label_name(raw: &str) -> String {
-    let mut n: String = raw
+/// Appends `raw` as a valid label name (see the module docs).
+fn push_label_name(raw: &str, out: &mut String) {
+    let valid = raw.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        return out.push_str(raw);
+    }
+    let mut chars = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if n.is_empty() || n.starts_with(|c: char| c.is_ascii_digit()) {
-        n.insert(0, '_');
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' });
+    match chars.next() {
+        None => out.push('_'),
+        Some(c) if c.is_ascii_digit() => {
+            out.push('_');
+            out.push(c);
+        }
+        // A leading `__` is reserved: a leading run of `_` keeps one.
+        Some('_') => {
+            out.push('_');
+            out.extend(chars.skip_while(|c| *c == '_'));
+            return;
+        }
+        Some(c) => out.push(c),
     }
-    while n.starts_with("__") {
-        n.remove(0);
-    }
-    n
+    out.extend(chars);
 }
 
-/// `base`, or `base_2`, `base_3`... whichever `taken` does not hold first.
-fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
+/// The suffix that makes `base` free: 0 when `base` itself is, else the first `k >= 2` with
+/// `base_k` free.
+fn free_suffix(base: &str, taken: impl Fn(&str) -> bool) -> u32 {
     if !taken(base) {
-        return base.to_owned();
+        return 0;
     }
+    let mut n = String::with_capacity(base.len() + 4);
     (2u32..)
-        .map(|k| format!("{base}_{k}"))
-        .find(|n| !taken(n))
+        .find(|k| {
+            n.clear();
+            n.push_str(base);
+            n.push('_');
+            n.push_str(itoa::Buffer::new().format(*k));
+            !taken(&n)
+        })
         .unwrap_or_default()
 }
 
-fn render(name: &str, value: &str) -> String {
-    let mut l = String::with_capacity(name.len() + value.len() + 3);
-    l.push_str(name);
-    l.push_str("=\"");
-    l.push_str(value);
-    l.push('"');
-    l
+/// Appends the suffix [`free_suffix`] chose.
+fn push_suffix(suffix: u32, out: &mut String) {
+    if suffix > 0 {
+        out.push('_');
+        out.push_str(itoa::Buffer::new().format(suffix));
+    }
+}
+
+/// FNV-1a, continued from `h` over `bytes`.
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The hash of one label: only ever compared through sums that are checked label by label
+/// when equal, so a fast hash is enough.
+fn label_hash(label: &str) -> u64 {
+    fnv1a(0xcbf2_9ce4_8422_2325, label.as_bytes())
+}
+
+/// Hashes a key that already is a hash (a sum of [`label_hash`]es) as itself, so looking up
+/// an entry's label set costs no second hash.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fnv1a(self.0, bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The labels of `,`-joined `name="value"` text, one by one. Names hold no `"`, and a `"` in
+/// a value is always escaped, so the first unescaped `"` after the opening one closes it.
+fn split_labels(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let open = rest.find('"')?;
+        let b = rest.as_bytes();
+        let mut i = open + 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        let (label, r) = rest.split_at((i + 1).min(b.len()));
+        rest = r.strip_prefix(',').unwrap_or(r);
+        Some(label)
+    })
+}
+
+/// Whether `label` (`name="value"`) is named `name`.
+fn label_is(label: &str, name: &str) -> bool {
+    label
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.starts_with("=\""))
 }
 
 impl Walk {
-    /// The label `source` gives at `depth`, or `None` for the registry root.
-    fn level(&mut self, source: &Source, depth: usize) -> Option<Level> {
-        if depth < self.top_depth {
-            return None;
-        }
-        let mut value = String::new();
-        escape_label(source.name(), &mut value);
-        let simple = source
-            .groups()
-            .into_iter()
-            .find(|g| g.kind != GroupKind::Aggregate && !g.hidden);
-        let raw = match simple {
-            Some(g) => label_name(label_of(g.set)),
-            None if depth == self.top_depth => {
-                self.roots.push(render("root", &value));
-                return Some(Level {
-                    name: String::new(),
-                    value,
-                });
+    /// Decides the label of the source at `depth` on the path, `simple` being the set of its
+    /// first visible simple group (`None`: it has none).
+    fn decide(&mut self, depth: usize, simple: Option<&ValueSet>) {
+        let (parent_text, parent_hash, own_start) = match depth.checked_sub(1) {
+            Some(p) => {
+                let p = &self.path[p];
+                (p.text_end, p.hash, p.name_end as usize)
             }
-            None => label_name(&source.parent().map_or(String::new(), |p| p.name().into())),
+            None => (0, 0, 0),
         };
-        let name = unique(&raw, |n| self.path.iter().flatten().any(|l| l.name == n));
-        Some(Level { name, value })
+        self.text.truncate(parent_text as usize);
+        let own = &self.names[own_start..self.path[depth].name_end as usize];
+        let own = own.strip_prefix('/').unwrap_or(own);
+        let level = &mut self.path[depth];
+        level.text_end = parent_text;
+        level.hash = parent_hash;
+        level.label = LevelLabel::None;
+        if depth < self.top_depth {
+            return;
+        }
+        if !self.text.is_empty() {
+            self.text.push(',');
+        }
+        let start = self.text.len();
+        match simple {
+            Some(set) => push_label_name(label_of(set), &mut self.text),
+            None if depth == self.top_depth => {
+                let mut value = String::new();
+                escape_label(own, &mut value);
+                self.roots.push(value);
+                self.root = Some(self.roots.len() as u32 - 1);
+                self.text.truncate(parent_text as usize);
+                return;
+            }
+            None => {
+                // Named after the parent source.
+                let grand_end = depth
+                    .checked_sub(2)
+                    .map_or(0, |g| self.path[g].name_end as usize);
+                let parent = &self.names[grand_end..own_start];
+                push_label_name(parent.strip_prefix('/').unwrap_or(parent), &mut self.text);
+            }
+        }
+        // A name already used higher on the path gets `_2`, `_3`...
+        let (path, text) = (&self.path[..depth], &self.text);
+        let suffix = free_suffix(&text[start..], |n| {
+            path.iter().any(|l| match l.label {
+                LevelLabel::Some { start, name_end } => {
+                    &text[start as usize..name_end as usize] == n
+                }
+                _ => false,
+            })
+        });
+        push_suffix(suffix, &mut self.text);
+        let name_end = self.text.len() as u32;
+        self.text.push_str("=\"");
+        escape_label(own, &mut self.text);
+        self.text.push('"');
+        let level = &mut self.path[depth];
+        level.label = LevelLabel::Some {
+            start: start as u32,
+            name_end,
+        };
+        level.text_end = self.text.len() as u32;
+        level.hash = parent_hash.wrapping_add(label_hash(&self.text[start..]));
     }
 }
 
 impl Visitor for Walk {
     fn enter(&mut self, source: &Source, depth: usize) -> bool {
+        if let Some(parent) = depth.checked_sub(1) {
+            if self.path[parent].label == LevelLabel::Pending {
+                self.decide(parent, None);
+            }
+        }
         self.path.truncate(depth);
         self.seen.clear();
-        let level = self.level(source, depth);
-        if depth == self.top_depth {
-            self.root = level
-                .as_ref()
-                .filter(|l| l.name.is_empty())
-                .map(|_| self.roots.len() as u32 - 1);
+        let parent_end = depth.checked_sub(1).map_or(0, |p| self.path[p].name_end);
+        self.names.truncate(parent_end as usize);
+        if !source.name().is_empty() {
+            self.names.push('/');
+            self.names.push_str(source.name());
         }
-        self.path.push(level);
+        self.path.push(Level {
+            name_end: self.names.len() as u32,
+            label: LevelLabel::Pending,
+            text_end: 0,
+            hash: 0,
+        });
+        if depth == self.top_depth {
+            self.root = None;
+        }
+        if depth < self.top_depth {
+            self.decide(depth, None);
+        }
         if self.inside.is_none() && source.same(&self.want) {
             self.inside = Some(depth);
         }
         true
     }
 
-    fn group(&mut self, source: &Source, g: &GroupSnapshot<'_>) {
+    fn group(&mut self, _: &Source, g: &GroupSnapshot<'_>) {
         if g.aggregate {
             return;
+        }
+        let depth = self.path.len() - 1;
+        if self.path[depth].label == LevelLabel::Pending {
+            self.decide(depth, Some(g.set));
+        }
+        if self.seen.is_empty() {
+            // The source's first simple group: keep its path, in case a label set repeats.
+            let end = self.path[depth].name_end as usize;
+            self.paths.push_str(&self.names[..end]);
+            self.path_ends.push(self.paths.len() as u32);
         }
         let ordinal = match self.seen.iter_mut().find(|(s, _)| ValueSet::same(s, g.set)) {
             Some((_, n)) => {
@@ -235,28 +418,23 @@ impl Visitor for Walk {
                 self.sets.push(SetSeries {
                     set: g.set,
                     labels: String::new(),
-                    label_ends: Vec::new(),
-                    entry_ends: Vec::new(),
-                    roots: Vec::new(),
-                    emit: Vec::new(),
-                    origin: Vec::new(),
+                    entries: Vec::new(),
                     values: Vec::new(),
                 });
                 self.sets.len() - 1
             }
         };
+        let level = self.path[depth];
         let s = &mut self.sets[pos];
-        for l in self.path.iter().flatten().filter(|l| !l.name.is_empty()) {
-            s.labels.push_str(&l.name);
-            s.labels.push_str("=\"");
-            s.labels.push_str(&l.value);
-            s.labels.push('"');
-            s.label_ends.push(s.labels.len() as u32);
-        }
-        s.entry_ends.push(s.label_ends.len() as u32);
-        s.roots.push(self.root);
-        s.emit.push(self.inside.is_some());
-        s.origin.push((source.clone(), ordinal));
+        s.labels.push_str(&self.text[..level.text_end as usize]);
+        s.entries.push(Entry {
+            end: s.labels.len() as u32,
+            hash: level.hash,
+            root: self.root,
+            emit: self.inside.is_some(),
+            source: self.path_ends.len() as u32 - 1,
+            ordinal,
+        });
         s.values.extend_from_slice(g.values);
     }
 
@@ -267,132 +445,207 @@ impl Visitor for Walk {
     }
 }
 
-/// The source path of `s` below the registry root, `/`-separated with a leading `/`.
-fn source_path(s: &Source) -> String {
-    let mut names = Vec::new();
-    let mut cur = Some(s.clone());
-    while let Some(c) = cur {
-        if !c.name().is_empty() {
-            names.push(c.name().to_owned());
-        }
-        cur = c.parent();
-    }
-    names.reverse();
-    format!("/{}", names.join("/"))
+/// The series of one set inside the subtree asked for, ready to write: per entry, what
+/// follows every metric name up to the value. Built once per set, so writing a family is
+/// two copies and a number per series.
+struct Rows {
+    /// `{labels} ` (` ` without labels) of every entry inside the subtree, back to back.
+    text: String,
+    /// Per row: end of its text.
+    ends: Vec<u32>,
+    /// Per row: its entry (its values' row in `SetSeries::values`).
+    entries: Vec<u32>,
 }
 
-/// The final label text of every entry of `s`, `,`-joined, packed: the conditional `root`
-/// label where the set is under several top-level sources, and `path` where label sets
-/// would repeat.
-fn resolve(s: &SetSeries, roots: &[String]) -> (String, Vec<u32>) {
-    let n = s.entry_ends.len();
-    let mut distinct_roots = HashSet::new();
-    let mut labelled_tops = false;
-    for r in &s.roots {
-        match r {
-            Some(r) => {
-                distinct_roots.insert(*r);
-            }
-            None => labelled_tops = true,
-        }
-    }
-    let shared = distinct_roots.len() + labelled_tops as usize > 1;
-    let mut entries: Vec<Vec<String>> = Vec::with_capacity(n);
-    let mut start = 0usize;
-    for e in 0..n {
-        let end = s.entry_ends[e] as usize;
-        let mut from = if start == 0 {
-            0
-        } else {
-            s.label_ends[start - 1] as usize
+impl Walk {
+    /// The source path of `source` (an [`Entry::source`]), `/` for the registry root.
+    fn source_path(&self, source: u32) -> &str {
+        let start = match source.checked_sub(1) {
+            Some(p) => self.path_ends[p as usize] as usize,
+            None => 0,
         };
-        let mut ls: Vec<String> = Vec::with_capacity(end - start + 1);
-        for &le in &s.label_ends[start..end] {
-            ls.push(s.labels[from..le as usize].to_owned());
-            from = le as usize;
+        let p = &self.paths[start..self.path_ends[source as usize] as usize];
+        if p.is_empty() {
+            "/"
+        } else {
+            p
         }
-        start = end;
-        if let (true, Some(r)) = (shared, s.roots[e]) {
-            let root = &roots[r as usize];
-            let value = &root["root=".len()..];
-            let name = unique("root", |c| ls.iter().any(|l| label_is(l, c)));
-            ls.insert(0, format!("{name}={value}"));
-        }
-        entries.push(ls);
     }
-    // Repeated label sets (compared as sets) get `path`.
-    let key = |ls: &[String]| {
-        let mut v: Vec<&String> = ls.iter().collect();
-        v.sort();
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        v.hash(&mut h);
-        (h.finish(), v.into_iter().cloned().collect::<Vec<_>>())
-    };
-    let mut groups: HashMap<(u64, Vec<String>), Vec<usize>> = HashMap::new();
-    for (e, ls) in entries.iter().enumerate() {
-        groups.entry(key(ls)).or_default().push(e);
-    }
-    for dup in groups.into_values().filter(|g| g.len() > 1) {
-        for e in dup {
-            let (src, ordinal) = &s.origin[e];
-            let mut v = source_path(src);
-            if *ordinal > 1 {
-                v.push_str(&format!("#{ordinal}"));
+
+    /// The rows of `s`: each entry's collected labels, plus the conditional `root` label
+    /// where the set is under several top-level sources, and `path` where label sets would
+    /// repeat (across the whole tree, not only the subtree asked for).
+    fn rows(&self, s: &SetSeries) -> Rows {
+        let own = |e: usize| {
+            let start = e.checked_sub(1).map_or(0, |p| s.entries[p].end as usize);
+            &s.labels[start..s.entries[e].end as usize]
+        };
+        let shared = s.entries.windows(2).any(|w| w[0].root != w[1].root);
+        // Per entry: the suffix of its `root` label name, when it has one.
+        let roots: Vec<Option<u32>> = s
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(e, entry)| {
+                let _ = entry.root.filter(|_| shared)?;
+                Some(free_suffix("root", |n| {
+                    split_labels(own(e)).any(|l| label_is(l, n))
+                }))
+            })
+            .collect();
+        let mut scratch = String::new();
+        let root_label = |e: usize, out: &mut String| {
+            if let (Some(r), Some(k)) = (s.entries[e].root, roots[e]) {
+                out.push_str("root");
+                push_suffix(k, out);
+                out.push('=');
+                out.push('"');
+                out.push_str(&self.roots[r as usize]);
+                out.push('"');
             }
-            let mut value = String::new();
-            escape_label(&v, &mut value);
-            let ls = &mut entries[e];
-            let name = unique("path", |c| ls.iter().any(|l| label_is(l, c)));
-            ls.push(render(&name, &value));
-        }
-    }
-    let mut out = String::with_capacity(s.labels.len() + n);
-    let mut ends = Vec::with_capacity(n);
-    for ls in entries {
-        for (i, l) in ls.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        };
+        // Repeated label sets (compared as sets) get `path`. Equal sets have equal hash
+        // sums, so only entries whose sum another entry has too are compared label by label.
+        let mut first: HashMap<u64, u32, BuildHasherDefault<Prehashed>> =
+            HashMap::with_capacity_and_hasher(s.entries.len(), Default::default());
+        let mut clashes: Vec<(u64, u32)> = Vec::new();
+        for (e, entry) in s.entries.iter().enumerate() {
+            scratch.clear();
+            root_label(e, &mut scratch);
+            let root_hash = if scratch.is_empty() {
+                0
+            } else {
+                label_hash(&scratch)
+            };
+            let key = entry.hash.wrapping_add(root_hash);
+            match first.entry(key) {
+                Slot::Occupied(f) => clashes.extend([(key, *f.get()), (key, e as u32)]),
+                Slot::Vacant(v) => {
+                    v.insert(e as u32);
+                }
             }
-            out.push_str(l);
         }
-        ends.push(out.len() as u32);
+        clashes.sort_unstable();
+        clashes.dedup();
+        let mut dup = vec![false; s.entries.len()];
+        for run in clashes.chunk_by(|a, b| a.0 == b.0) {
+            let mut sets: Vec<(Vec<String>, u32)> = run
+                .iter()
+                .map(|&(_, e)| {
+                    let mut root = String::new();
+                    root_label(e as usize, &mut root);
+                    let mut ls: Vec<String> =
+                        split_labels(own(e as usize)).map(str::to_owned).collect();
+                    if !root.is_empty() {
+                        ls.push(root);
+                    }
+                    ls.sort();
+                    (ls, e)
+                })
+                .collect();
+            sets.sort();
+            for same in sets.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+                for (_, e) in same {
+                    dup[*e as usize] = true;
+                }
+            }
+        }
+        let mut rows = Rows {
+            text: String::with_capacity(s.labels.len() + 3 * s.entries.len()),
+            ends: Vec::with_capacity(s.entries.len()),
+            entries: Vec::with_capacity(s.entries.len()),
+        };
+        let text = &mut rows.text;
+        for (e, entry) in s.entries.iter().enumerate().filter(|(_, e)| e.emit) {
+            text.push('{');
+            let start = text.len();
+            root_label(e, text);
+            let labels = own(e);
+            if !labels.is_empty() {
+                if text.len() > start {
+                    text.push(',');
+                }
+                text.push_str(labels);
+            }
+            if dup[e] {
+                if text.len() > start {
+                    text.push(',');
+                }
+                let k = free_suffix("path", |n| split_labels(labels).any(|l| label_is(l, n)));
+                text.push_str("path");
+                push_suffix(k, text);
+                text.push_str("=\"");
+                escape_label(self.source_path(entry.source), text);
+                if entry.ordinal > 1 {
+                    text.push('#');
+                    text.push_str(itoa::Buffer::new().format(entry.ordinal));
+                }
+                text.push('"');
+            }
+            if text.len() == start {
+                text.pop();
+                text.push(' ');
+            } else {
+                text.push_str("} ");
+            }
+            rows.ends.push(text.len() as u32);
+            rows.entries.push(e as u32);
+        }
+        rows
     }
-    (out, ends)
 }
 
-/// Whether `label` (`name="value"`) is named `name`.
-fn label_is(label: &str, name: &str) -> bool {
-    label
-        .strip_prefix(name)
-        .is_some_and(|rest| rest.starts_with("=\""))
+/// How the samples of one value are written: integers exactly, scaled units (ns →
+/// seconds) as floats. Worked out once per family rather than per sample.
+#[derive(Clone, Copy, Debug)]
+struct Number {
+    signed: bool,
+    /// The exact integer factor of a scale up (pages of 4 KiB), when it has one.
+    exact: Option<i128>,
+    /// The float factor, for scales down and for products that overflow.
+    factor: f64,
 }
 
-/// Writes one sample value: integers exactly, scaled units (ns → seconds) as floats.
-fn write_value(desc: &ValueDesc, v: u64, out: &mut Vec<u8>) {
-    let signed = desc.ty.is_signed();
-    let base_int: i128 = if desc.unit.base == Base::Pow2 { 2 } else { 10 };
-    // A scale up (pages of 4 KiB) stays an exact integer while it fits.
-    if desc.unit.exponent >= 0 {
-        let x: i128 = if signed { v as i64 as i128 } else { v as i128 };
-        let scaled = u32::try_from(desc.unit.exponent)
-            .ok()
-            .and_then(|e| base_int.checked_pow(e))
-            .and_then(|m| x.checked_mul(m));
-        if let Some(n) = scaled {
-            let mut b = itoa::Buffer::new();
-            out.extend_from_slice(b.format(n).as_bytes());
-            return;
+impl Number {
+    fn of(desc: &ValueDesc) -> Number {
+        let (base_int, base): (i128, f64) = if desc.unit.base == Base::Pow2 {
+            (2, 2.0)
+        } else {
+            (10, 10.0)
+        };
+        Number {
+            signed: desc.ty.is_signed(),
+            exact: u32::try_from(desc.unit.exponent)
+                .ok()
+                .and_then(|e| base_int.checked_pow(e)),
+            factor: base.powi(desc.unit.exponent as i32),
         }
     }
-    let base: f64 = if desc.unit.base == Base::Pow2 {
-        2.0
-    } else {
-        10.0
-    };
-    let x = if signed { v as i64 as f64 } else { v as f64 };
-    let scaled = x * base.powi(desc.unit.exponent as i32);
-    let mut b = ryu::Buffer::new();
-    out.extend_from_slice(b.format(scaled).as_bytes());
+
+    fn write(self, v: u64, out: &mut Vec<u8>) {
+        let mut b = itoa::Buffer::new();
+        // Most values are unscaled: 64-bit formatting is much cheaper than 128-bit.
+        match (self.exact, self.signed) {
+            (Some(1), false) => return out.extend_from_slice(b.format(v).as_bytes()),
+            (Some(1), true) => return out.extend_from_slice(b.format(v as i64).as_bytes()),
+            _ => {}
+        }
+        // A scale up stays an exact integer while it fits.
+        let x: i128 = if self.signed {
+            v as i64 as i128
+        } else {
+            v as i128
+        };
+        if let Some(n) = self.exact.and_then(|m| x.checked_mul(m)) {
+            return out.extend_from_slice(b.format(n).as_bytes());
+        }
+        let x = if self.signed {
+            v as i64 as f64
+        } else {
+            v as f64
+        };
+        out.extend_from_slice(ryu::Buffer::new().format(x * self.factor).as_bytes());
+    }
 }
 
 /// The OpenMetrics `# UNIT` of a value: none for plain counts and booleans.
@@ -471,6 +724,8 @@ fn collect(root: &Source) -> Walk {
     let top = top_of(root);
     let mut w = Walk {
         path: Vec::new(),
+        names: String::new(),
+        text: String::new(),
         roots: Vec::new(),
         root: None,
         // The registry root has no name: its children are the top-level sources.
@@ -478,6 +733,8 @@ fn collect(root: &Source) -> Walk {
         want: root.clone(),
         inside: None,
         seen: Vec::new(),
+        paths: String::new(),
+        path_ends: Vec::new(),
         sets: Vec::new(),
     };
     top.walk(WalkOptions::default(), &mut w);
@@ -494,10 +751,10 @@ pub fn encode(root: &Source, prefix: &str, format: Format, out: &mut Vec<u8>) {
     let w = collect(root);
     let names = family_names(prefix, w.sets.iter().map(|s| s.set));
     for (s, names) in w.sets.iter().zip(names) {
-        if !s.emit.iter().any(|e| *e) {
+        if !s.entries.iter().any(|e| e.emit) {
             continue;
         }
-        let (labels, ends) = resolve(s, &w.roots);
+        let rows = w.rows(s);
         let descs = s.set.values();
         let n = descs.len();
         for ((vi, d), name) in descs.iter().enumerate().zip(names) {
@@ -521,21 +778,15 @@ pub fn encode(root: &Source, prefix: &str, format: Format, out: &mut Vec<u8>) {
                 out.extend_from_slice(u.as_bytes());
                 out.push(b'\n');
             }
+            let number = Number::of(d);
+            // Room for every line: a number takes at most 40 bytes (an i128).
+            out.reserve(rows.text.len() + rows.ends.len() * (name.len() + 41));
             let mut start = 0usize;
-            for (i, &end) in ends.iter().enumerate() {
-                let l = &labels[start..end as usize];
-                start = end as usize;
-                if !s.emit[i] {
-                    continue;
-                }
+            for (&end, &e) in rows.ends.iter().zip(&rows.entries) {
                 out.extend_from_slice(name.as_bytes());
-                if !l.is_empty() {
-                    out.push(b'{');
-                    out.extend_from_slice(l.as_bytes());
-                    out.push(b'}');
-                }
-                out.push(b' ');
-                write_value(d, s.values[i * n + vi], out);
+                out.extend_from_slice(&rows.text.as_bytes()[start..end as usize]);
+                start = end as usize;
+                number.write(s.values[e as usize * n + vi], out);
                 out.push(b'\n');
             }
         }
