@@ -1,6 +1,9 @@
 //! The server on 127.0.0.1:0, scraped for real: exact text, negotiation, subtrees, JSON,
 //! malformed requests, promtool, a real Prometheus, and a bounded load.
 
+mod common;
+
+use common::promtool_check;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
@@ -283,50 +286,18 @@ fn clear_over_http_only_when_allowed() {
     assert_eq!(post("kvm/nope").0, 404);
 }
 
-fn promtool() -> Option<&'static str> {
-    let ok = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some("promtool");
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("promtool missing in CI: .ci/run must install the prometheus package");
-    }
-    eprintln!("SKIPPED: promtool not installed (apt-get install prometheus)");
-    None
-}
-
 /// promtool (Debian's 2.42) parses the Prometheus text format only; OpenMetrics is checked
 /// by the real Prometheus below, which asks for it first.
 #[test]
 fn promtool_accepts_the_text_format() {
-    let Some(tool) = promtool() else { return };
     let t = tree();
     let srv = start(&t, false);
     for accept in ["text/plain", "*/*"] {
         let (_, _, body) = get(srv.addr(), "/metrics", accept);
-        let mut child = std::process::Command::new(tool)
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(body.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{accept}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let Some((ok, out)) = promtool_check(&body) else {
+            return;
+        };
+        assert!(ok, "{accept}: {out}");
     }
 }
 

@@ -2,6 +2,9 @@
 //! set) whatever the tree's shape, and run-time built sets never give an invalid or
 //! duplicate family (checked with promtool).
 
+mod common;
+
+use common::promtool_check;
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
@@ -264,42 +267,6 @@ fn every_simple_value_is_one_series_in_trees_of_random_shape() {
             }
         }
     }
-}
-
-fn promtool_check(body: &str) -> Option<(bool, String)> {
-    let ok = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var_os("CI").is_some() {
-            panic!("promtool missing in CI");
-        }
-        eprintln!("SKIPPED: promtool not installed (apt-get install prometheus)");
-        return None;
-    }
-    let mut child = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Some((
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    ))
 }
 
 #[test]
