@@ -216,6 +216,9 @@ impl StatsFs {
         // Taken before the inode table's lock: no runtime lock is held under it.
         let (children, values) = (dir.visible_children(), dir.visible_values());
         let mut inodes = lock(&self.inodes);
+        let numbered: Vec<Source> = std::iter::once(dir.clone())
+            .chain(children.iter().cloned())
+            .collect();
         for c in children {
             let name = c.name().to_owned();
             let i = inodes.ino(Node::Dir(c));
@@ -225,6 +228,12 @@ impl StatsFs {
             let name = v.name().to_owned();
             let i = inodes.ino(Node::File(v));
             entries.push((i + 2, i, FileType::RegularFile, name));
+        }
+        // A removal drops the removed subtree's unreferenced entries once, under this lock.
+        // If `dir` left the tree while it was being listed, that may have happened before
+        // these were numbered: drop them here, or nothing would.
+        if !self.registry.serves(dir) {
+            inodes.drop_removed(&numbered, |n| Self::gone(&self.registry, n));
         }
         drop(inodes);
         entries[2..].sort_unstable_by_key(|e| e.0);

@@ -35,14 +35,20 @@ fn key(node: &Node) -> Key {
     }
 }
 
-/// The table. An entry holds its source alive (so a source id in the table cannot be reused
+/// The table, with an index by source so that a removal visits the removed sources' entries
+/// alone. An entry holds its source alive (so a source id in the table cannot be reused
 /// by another source) and counts the kernel's references to it (`nlookup`). Entries of
 /// sources that left the tree are dropped once the kernel holds none, so a tree whose
 /// sources come and go for days keeps a bounded table.
 pub(crate) struct Inodes {
     by_ino: HashMap<u64, (Node, u64)>,
     by_key: HashMap<Key, u64>,
+    /// The entries of each source (keyed by [`Source::id`]): its directory, files, bulk
+    /// and binary files.
+    by_source: HashMap<usize, Vec<u64>>,
     next: u64,
+    /// Entries examined so far to drop removed sources' entries ([`crate::Mount::removal_visits`]).
+    pub(crate) visits: u64,
 }
 
 /// The source an entry belongs to.
@@ -58,7 +64,9 @@ impl Inodes {
         let mut t = Inodes {
             by_ino: HashMap::new(),
             by_key: HashMap::new(),
+            by_source: HashMap::new(),
             next: 1,
+            visits: 0,
         };
         t.ino(Node::Dir(root));
         t
@@ -73,6 +81,10 @@ impl Inodes {
         let ino = self.next;
         self.next += 1;
         self.by_key.insert(k, ino);
+        self.by_source
+            .entry(source_of(&node).id())
+            .or_default()
+            .push(ino);
         self.by_ino.insert(ino, (node, 0));
         ino
     }
@@ -96,15 +108,24 @@ impl Inodes {
         }
     }
 
-    /// Drops every entry the kernel holds no reference to whose source left the tree (the
-    /// ones `readdir` numbered but nothing looked up).
-    pub(crate) fn sweep(&mut self, gone: impl Fn(&Node) -> bool) {
-        let dead: Vec<u64> = self
-            .by_ino
-            .iter()
-            .filter(|(&ino, (node, refs))| ino != 1 && *refs == 0 && gone(node))
-            .map(|(&ino, _)| ino)
-            .collect();
+    /// Drops the entries of `sources` (a removed subtree) that the kernel holds no reference
+    /// to and whose source left the tree: the ones `readdir` numbered but nothing looked
+    /// up. Entries the kernel holds go when it forgets them; entries of a source already
+    /// back in the tree stay. Only these sources' entries are visited, so a removal costs
+    /// the size of the removed subtree, not of the table.
+    pub(crate) fn drop_removed(&mut self, sources: &[Source], gone: impl Fn(&Node) -> bool) {
+        let mut dead = Vec::new();
+        for s in sources {
+            let Some(inos) = self.by_source.get(&s.id()) else {
+                continue;
+            };
+            self.visits += inos.len() as u64;
+            dead.extend(inos.iter().copied().filter(|&ino| {
+                self.by_ino
+                    .get(&ino)
+                    .is_some_and(|(node, refs)| ino != 1 && *refs == 0 && gone(node))
+            }));
+        }
         for ino in dead {
             self.remove(ino);
         }
@@ -113,6 +134,13 @@ impl Inodes {
     fn remove(&mut self, ino: u64) {
         if let Some((node, _)) = self.by_ino.remove(&ino) {
             self.by_key.remove(&key(&node));
+            let id = source_of(&node).id();
+            if let Some(inos) = self.by_source.get_mut(&id) {
+                inos.retain(|&i| i != ino);
+                if inos.is_empty() {
+                    self.by_source.remove(&id);
+                }
+            }
         }
     }
 

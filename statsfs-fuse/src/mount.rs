@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use fuser::{BackgroundSession, Config, INodeNo, MountOption, Notifier, SessionACL};
 use statsfs_runtime::watch::{Change, Watch};
-use statsfs_runtime::Registry;
+use statsfs_runtime::{Registry, Source};
 
 use crate::fs::{lock, StatsFs};
 use crate::inode::Inodes;
@@ -108,29 +108,58 @@ pub struct Mount {
     session: Option<BackgroundSession>,
     path: PathBuf,
     requests: Arc<AtomicU64>,
+    inodes: Arc<Mutex<Inodes>>,
 }
 
 /// Tells the kernel to forget a removed child's entry, so it vanishes at once despite the
-/// entry cache. Children of directories the kernel never saw need nothing.
+/// entry cache, and drops the table entries of the removed subtree that nothing holds.
+/// Children of directories the kernel never saw need nothing. Only this mount's registry is
+/// watched, and only the removed subtree's entries are visited: a removal elsewhere in the
+/// process costs this mount nothing, and one here costs it the removed subtree's size.
 fn invalidate_removed(inodes: Arc<Mutex<Inodes>>, notifier: Notifier, registry: Registry) -> Watch {
-    statsfs_runtime::watch::watch(move |change| match change {
-        Change::ChildRemoved { parent, name } => {
+    registry.clone().watch(move |change| match change {
+        Change::ChildRemoved {
+            parent,
+            child,
+            name,
+        } => {
             let parent = lock(&inodes).dir_ino(parent);
             if let Some(ino) = parent {
                 // ENOENT just means the kernel had not cached it.
                 let _ = notifier.inval_entry(INodeNo(ino), OsStr::new(name));
-                // Entries the kernel never held (numbered by readdir) go now; the others when
-                // the kernel forgets them.
-                lock(&inodes).sweep(|n| StatsFs::gone(&registry, n));
+                // Taken before the inode table's lock: no runtime lock is held under it.
+                let sources = subtree(child);
+                // Entries the kernel never held (numbered by readdir) go now; the others
+                // when the kernel forgets them.
+                lock(&inodes).drop_removed(&sources, |n| StatsFs::gone(&registry, n));
             }
         }
     })
+}
+
+/// `root` and every source below it.
+fn subtree(root: &Source) -> Vec<Source> {
+    let mut all = vec![root.clone()];
+    let mut i = 0;
+    while i < all.len() {
+        let children = all[i].children();
+        all.extend(children);
+        i += 1;
+    }
+    all
 }
 
 impl Mount {
     /// Requests the daemon has answered so far (benchmarks divide by files read).
     pub fn requests(&self) -> u64 {
         self.requests.load(Relaxed)
+    }
+
+    /// Inode-table entries examined so far to forget sources removed from the tree: a
+    /// removal costs the mount the entries of the removed subtree, not its whole table
+    /// (tests and benchmarks read this to see that).
+    pub fn removal_visits(&self) -> u64 {
+        lock(&self.inodes).visits
     }
 
     /// Where it is mounted.
@@ -237,12 +266,13 @@ pub fn mount(registry: &Registry, path: impl AsRef<Path>, opts: Options) -> io::
     let path = path.as_ref().to_owned();
     let (session, requests, inodes) = session(registry, &path, &opts)?;
     let session = session.spawn()?;
-    let watch = invalidate_removed(inodes, session.notifier(), registry.clone());
+    let watch = invalidate_removed(inodes.clone(), session.notifier(), registry.clone());
     Ok(Mount {
         _watch: watch,
         session: Some(session),
         path,
         requests,
+        inodes,
     })
 }
 

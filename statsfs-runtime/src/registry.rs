@@ -60,6 +60,17 @@ impl Registry {
         }
     }
 
+    /// Calls `f` after every removal in this registry's tree (at any depth), until the
+    /// returned guard is dropped; removals in other trees of the process are not heard.
+    /// Clones of a registry share its watchers. `f` runs on the thread that made the change,
+    /// after the tree's locks are released; it must not block for long.
+    pub fn watch(
+        &self,
+        f: impl Fn(&crate::watch::Change<'_>) + Send + Sync + 'static,
+    ) -> crate::watch::Watch {
+        crate::watch::watch(self.root.watchers(), f)
+    }
+
     /// Resolves `kvm/1234-5/vcpu0/exits` as the filesystem does.
     pub fn lookup(&self, path: &str) -> Result<Entry> {
         self.root.lookup_path(path)

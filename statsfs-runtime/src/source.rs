@@ -60,6 +60,9 @@ pub(crate) struct Node {
     stats_id: std::sync::OnceLock<Box<str>>,
     /// Structural generation of the subtree rooted here.
     gen: AtomicU64,
+    /// Who hears removals in the tree rooted here; set only on a registry's root, when it
+    /// is first watched (see [`crate::watch`]).
+    watchers: std::sync::OnceLock<Arc<crate::watch::Watchers>>,
     parent: Mutex<Weak<Node>>,
     state: RwLock<State>,
 }
@@ -239,6 +242,7 @@ impl Source {
             numeric: AtomicBool::new(false),
             stats_id: std::sync::OnceLock::new(),
             gen: AtomicU64::new(0),
+            watchers: std::sync::OnceLock::new(),
             parent: Mutex::new(Weak::new()),
             state: RwLock::new(State::default()),
         }))
@@ -263,6 +267,11 @@ impl Source {
     /// tables by it).
     pub fn id(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
+    }
+
+    /// The watchers of the tree rooted here (created on first use).
+    pub(crate) fn watchers(&self) -> &Arc<crate::watch::Watchers> {
+        self.0.watchers.get_or_init(Default::default)
     }
 
     /// Whether two handles are the same node.
@@ -499,6 +508,8 @@ impl Source {
         let tree = lock(&TREE);
         let chain = self.0.chain();
         let retain = retains(&chain);
+        // The tree's root holds its watchers: the chain already walked up to it.
+        let watchers = chain[0].watchers.get().cloned();
         let mut guards = write_all(&chain);
         let st = guards.last_mut().expect("a chain holds its own node");
         let Some(pos) = st.children.iter().position(|c| c.same(child)) else {
@@ -514,10 +525,13 @@ impl Source {
         drop_caches(&guards);
         drop(guards);
         drop(tree);
-        crate::watch::notify(&crate::watch::Change::ChildRemoved {
-            parent: self,
-            name: child.name(),
-        });
+        if let Some(w) = watchers {
+            w.notify(&crate::watch::Change::ChildRemoved {
+                parent: self,
+                child,
+                name: child.name(),
+            });
+        }
         true
     }
 
