@@ -24,17 +24,11 @@ const PRIMITIVES: &[&str] = &[
 
 /// Checks a schema as read: the schema if it holds, every problem reported to `out`.
 pub(crate) fn check(raw: RawSchema, out: &mut Problems<'_>) -> Option<Schema> {
-    Checker {
-        out,
-        prefix: String::new(),
-    }
-    .schema(raw)
+    Checker { out }.schema(raw)
 }
 
 struct Checker<'p, 's> {
     out: &'p mut Problems<'s>,
-    /// The schema name, which prefixes metric names (empty if it has none).
-    prefix: String,
 }
 
 impl Checker<'_, '_> {
@@ -47,7 +41,6 @@ impl Checker<'_, '_> {
             );
         }
         let name = self.name(raw.name, "schema name");
-        self.prefix = name.as_ref().map(|n| n.0.clone()).unwrap_or_default();
         let mut sets: Vec<Set> = Vec::new();
         // Where each set name and struct name was first written: linear in the set count.
         let mut set_names: HashMap<String, usize> = HashMap::new();
@@ -416,9 +409,10 @@ impl Checker<'_, '_> {
         let mut names = HashSet::new();
         let values: Vec<&Value> = values.iter().filter(|v| names.insert(&v.name)).collect();
         let exported: Vec<&Value> = values.iter().copied().filter(|v| !v.hidden).collect();
-        // A histogram is exported (and documented) as a gauge of buckets: no `_total`.
+        // A histogram would be exported as a gauge of buckets: no `_total`. Messages name
+        // the metric as the docs do (the default namespace).
         let collisions = rules::metric_collisions(
-            &self.prefix,
+            statsfs_runtime::naming::DEFAULT_NAMESPACE,
             set,
             exported.iter().map(|v| {
                 let kind = if v.histogram.is_some() {

@@ -2,8 +2,8 @@
 //! values (type, aggregation, kind, unit, clearability, mode, FUSE path, metric name).
 
 use askama::Template;
-use statsfs_runtime::naming::metric_name;
-use statsfs_runtime::{Aggregation, Kind, Unit};
+use statsfs_runtime::naming::{metric_name, DEFAULT_NAMESPACE};
+use statsfs_runtime::{Aggregation, Unit};
 
 use crate::schema::{Schema, Show, Value};
 
@@ -106,6 +106,8 @@ struct Page {
     title_bar: String,
     doc: String,
     file: String,
+    /// The prefix the documented metric names start with: the HTTP server's default.
+    namespace: &'static str,
     version: u32,
     sets: Vec<SetDoc>,
 }
@@ -130,6 +132,7 @@ struct ValueDoc {
     clearable: &'static str,
     mode: String,
     path: String,
+    /// The metric as an rst literal, or `none` for a value `/metrics` does not serve.
     metric: String,
     doc: String,
 }
@@ -167,12 +170,6 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
     if let Some(o) = &v.optional {
         doc.push_str(&format!(" Optional: {o}."));
     }
-    // A histogram is not a counter, whatever its kind: no `_total`.
-    let kind = if v.histogram.is_some() {
-        Kind::Instant
-    } else {
-        v.kind
-    };
     ValueDoc {
         name: v.name.clone(),
         ty: if v.histogram.is_some() {
@@ -194,7 +191,13 @@ fn value_doc(prefix: &str, set_name: &str, set_path: &str, v: &Value) -> ValueDo
         clearable: if v.clearable { "yes" } else { "no" },
         mode: format!("{:04o}", v.file_mode()),
         path: format!("{set_path}{}", v.name),
-        metric: metric_name(prefix, set_name, &v.name, kind, v.unit),
+        // Hidden values and histograms have no series: documenting a name for them would
+        // send a reader to a query that finds nothing.
+        metric: if v.hidden || v.histogram.is_some() {
+            "none".into()
+        } else {
+            literal(&metric_name(prefix, set_name, &v.name, v.kind, v.unit))
+        },
         doc,
     }
 }
@@ -226,7 +229,7 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
                 values: s
                     .values
                     .iter()
-                    .map(|v| value_doc(&schema.name, &s.name, &path, v))
+                    .map(|v| value_doc(DEFAULT_NAMESPACE, &s.name, &path, v))
                     .collect(),
                 path,
             }
@@ -241,6 +244,7 @@ pub fn generate(schema: &Schema, schema_file: &str) -> Result<String, String> {
         title,
         doc: schema.doc.clone(),
         file: schema_file.to_owned(),
+        namespace: DEFAULT_NAMESPACE,
         version: schema.version,
         sets,
     };

@@ -595,56 +595,94 @@ impl Walk {
     }
 }
 
-/// How the samples of one value are written: integers exactly, scaled units (ns →
-/// seconds) as floats. Worked out once per family rather than per sample.
+/// How the samples of one value are written: always exactly. A value `v` means
+/// `v × base^exponent`; a scale up is an integer, and a scale down is a terminating decimal
+/// (`v / 10^k`, or `v / 2^k = v·5^k / 10^k`), printed in full from integers, never through
+/// f64: 1 ns is `0.000000001`, 1547881353 ns `1.547881353`, where f64 would print
+/// `1e-9` and `1.5478813530000002`. Go's `ParseFloat`, which Prometheus reads samples
+/// with, takes any number of digits. Worked out once per family rather than per sample.
 #[derive(Clone, Copy, Debug)]
 struct Number {
     signed: bool,
-    /// The exact integer factor of a scale up (pages of 4 KiB), when it has one.
-    exact: Option<i128>,
-    /// The float factor, for scales down and for products that overflow.
-    factor: f64,
+    /// The integer factor: `base^exponent` for a scale up, `5^k` for a base-2 scale down,
+    /// else 1.
+    factor: u128,
+    /// Decimal places: the `k` of a scale down, else 0.
+    places: u32,
+    /// The factor did not fit (an exponent outside the schema's −18..=18): f64 instead.
+    inexact: Option<f64>,
 }
 
 impl Number {
     fn of(desc: &ValueDesc) -> Number {
-        let (base_int, base): (i128, f64) = if desc.unit.base == Base::Pow2 {
-            (2, 2.0)
-        } else {
-            (10, 10.0)
+        let base: u128 = if desc.unit.base == Base::Pow2 { 2 } else { 10 };
+        let e = desc.unit.exponent;
+        let k = u32::from(e.unsigned_abs());
+        let (factor, places) = match (e >= 0, base) {
+            (true, _) => (base.checked_pow(k), 0),
+            (false, 2) => (5u128.checked_pow(k), k),
+            (false, _) => (Some(1), k),
         };
+        // |v| <= 2^64 and a factor below 2^63: the product fits u128.
+        let factor = factor.filter(|f| *f < 1 << 63);
         Number {
             signed: desc.ty.is_signed(),
-            exact: u32::try_from(desc.unit.exponent)
-                .ok()
-                .and_then(|e| base_int.checked_pow(e)),
-            factor: base.powi(desc.unit.exponent as i32),
+            factor: factor.unwrap_or(1),
+            places,
+            inexact: factor.is_none().then(|| (base as f64).powi(i32::from(e))),
         }
     }
 
     fn write(self, v: u64, out: &mut Vec<u8>) {
         let mut b = itoa::Buffer::new();
         // Most values are unscaled: 64-bit formatting is much cheaper than 128-bit.
-        match (self.exact, self.signed) {
-            (Some(1), false) => return out.extend_from_slice(b.format(v).as_bytes()),
-            (Some(1), true) => return out.extend_from_slice(b.format(v as i64).as_bytes()),
-            _ => {}
+        if self.factor == 1 && self.places == 0 && self.inexact.is_none() {
+            return out.extend_from_slice(if self.signed {
+                b.format(v as i64).as_bytes()
+            } else {
+                b.format(v).as_bytes()
+            });
         }
-        // A scale up stays an exact integer while it fits.
-        let x: i128 = if self.signed {
-            v as i64 as i128
+        let (negative, magnitude) = if self.signed {
+            ((v as i64) < 0, (v as i64).unsigned_abs())
         } else {
-            v as i128
+            (false, v)
         };
-        if let Some(n) = self.exact.and_then(|m| x.checked_mul(m)) {
-            return out.extend_from_slice(b.format(n).as_bytes());
+        if let Some(f) = self.inexact {
+            let x = if self.signed {
+                v as i64 as f64
+            } else {
+                v as f64
+            };
+            return out.extend_from_slice(ryu::Buffer::new().format(x * f).as_bytes());
         }
-        let x = if self.signed {
-            v as i64 as f64
+        let digits = if self.factor == 1 {
+            b.format(magnitude).as_bytes()
         } else {
-            v as f64
+            b.format(u128::from(magnitude) * self.factor).as_bytes()
         };
-        out.extend_from_slice(ryu::Buffer::new().format(x * self.factor).as_bytes());
+        if digits == b"0" {
+            return out.push(b'0');
+        }
+        if negative {
+            out.push(b'-');
+        }
+        let places = self.places as usize;
+        if places == 0 {
+            return out.extend_from_slice(digits);
+        }
+        let (int, frac) = digits.split_at(digits.len().saturating_sub(places));
+        if int.is_empty() {
+            out.push(b'0');
+        } else {
+            out.extend_from_slice(int);
+        }
+        let Some(last) = frac.iter().rposition(|&d| d != b'0') else {
+            return;
+        };
+        out.push(b'.');
+        out.extend(std::iter::repeat_n(b'0', places - frac.len()));
+        out.extend_from_slice(&frac[..=last]);
     }
 }
 
@@ -779,8 +817,10 @@ pub fn encode(root: &Source, prefix: &str, format: Format, out: &mut Vec<u8>) {
                 out.push(b'\n');
             }
             let number = Number::of(d);
-            // Room for every line: a number takes at most 40 bytes (an i128).
-            out.reserve(rows.text.len() + rows.ends.len() * (name.len() + 41));
+            // Room for every line: a number takes at most a sign, 39 digits (a u128), a
+            // `.` and the zeros before its first decimal digit.
+            let room = name.len() + 42 + number.places as usize;
+            out.reserve(rows.text.len() + rows.ends.len() * room);
             let mut start = 0usize;
             for (&end, &e) in rows.ends.iter().zip(&rows.entries) {
                 out.extend_from_slice(name.as_bytes());

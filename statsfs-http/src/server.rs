@@ -41,7 +41,8 @@ use crate::timed_io::TimedIo;
 pub struct Config {
     /// Where to listen; loopback by default (port 0 picks a free one).
     pub addr: SocketAddr,
-    /// First word of every metric name.
+    /// First word of every metric name (default
+    /// [`statsfs_runtime::naming::DEFAULT_NAMESPACE`], the one the generated docs use).
     pub prefix: String,
     /// Connections held at once (default 1024). When full, the connection idle longest is
     /// closed to admit a new one; only when all are busy do new ones wait in the kernel's
@@ -71,7 +72,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 9190)),
-            prefix: "statsfs".into(),
+            prefix: statsfs_runtime::naming::DEFAULT_NAMESPACE.into(),
             max_connections: 1024,
             header_timeout: Duration::from_secs(5),
             max_header_bytes: 16 * 1024,

@@ -127,7 +127,7 @@ kvm_vcpu_exits_total{vm="we\"ird\\vm",vcpu="vcpu0"} 200
 # HELP kvm_vcpu_halt_wait_seconds_total Time halted,\nin nanoseconds.
 # TYPE kvm_vcpu_halt_wait_seconds_total counter
 kvm_vcpu_halt_wait_seconds_total{vm="1-2",vcpu="vcpu0"} 1.5
-kvm_vcpu_halt_wait_seconds_total{vm="1-2",vcpu="vcpu1"} 3.0
+kvm_vcpu_halt_wait_seconds_total{vm="1-2",vcpu="vcpu1"} 3
 kvm_vcpu_halt_wait_seconds_total{vm="we\"ird\\vm",vcpu="vcpu0"} 1.5
 # HELP kvm_vcpu_tsc_offset TSC offset \\ signed.
 # TYPE kvm_vcpu_tsc_offset gauge
@@ -180,7 +180,7 @@ fn subtree_filter_keeps_the_labels_of_the_whole_tree() {
     assert_eq!(
         body,
         "# HELP kvm_vcpu_exits_total VM exits.\n# TYPE kvm_vcpu_exits_total counter\nkvm_vcpu_exits_total{vm=\"1-2\",vcpu=\"vcpu1\"} 101\n\
-         # HELP kvm_vcpu_halt_wait_seconds_total Time halted,\\nin nanoseconds.\n# TYPE kvm_vcpu_halt_wait_seconds_total counter\nkvm_vcpu_halt_wait_seconds_total{vm=\"1-2\",vcpu=\"vcpu1\"} 3.0\n\
+         # HELP kvm_vcpu_halt_wait_seconds_total Time halted,\\nin nanoseconds.\n# TYPE kvm_vcpu_halt_wait_seconds_total counter\nkvm_vcpu_halt_wait_seconds_total{vm=\"1-2\",vcpu=\"vcpu1\"} 3\n\
          # HELP kvm_vcpu_tsc_offset TSC offset \\\\ signed.\n# TYPE kvm_vcpu_tsc_offset gauge\nkvm_vcpu_tsc_offset{vm=\"1-2\",vcpu=\"vcpu1\"} -8\n"
     );
     assert_eq!(get(srv.addr(), "/metrics?path=kvm/nope", "").0, 404);

@@ -317,7 +317,7 @@ fn colliding_run_time_names_are_disambiguated_and_promtool_accepts_them() {
     assert_eq!(
         series,
         [
-            "kvm_x_wait_seconds_total{net_dev=\"eth0\"} 1e-8",
+            "kvm_x_wait_seconds_total{net_dev=\"eth0\"} 0.00000001",
             "kvm_x_wait_2_seconds_total{net_dev=\"eth0\"} 0.000011",
             "kvm_x_exits_total{net_dev=\"eth0\"} 12",
             "kvm_x_exits_total_2{net_dev=\"eth0\"} 13",
@@ -391,4 +391,126 @@ fn http_get(addr: SocketAddr, path: &str, accept: &str) -> (u16, String, String)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, head.to_owned(), body.to_owned())
+}
+
+/// A scaled value is `v × base^exponent` exactly: printed as its exact decimal form (never
+/// through f64, whose `1.0000000000000002e-6` noise hides the nanoseconds counted), and
+/// promtool reads every form.
+#[test]
+fn scaled_values_are_printed_as_exact_decimals_and_promtool_accepts_them() {
+    use statsfs::Base::{Pow10, Pow2};
+    let cases: &[(&str, ValueType, statsfs::Base, i16, u64, &str)] = &[
+        ("c01", ValueType::U64, Pow10, -9, 1, "0.000000001"),
+        (
+            "c02",
+            ValueType::U64,
+            Pow10,
+            -9,
+            1_547_881_353,
+            "1.547881353",
+        ),
+        ("c03", ValueType::U64, Pow10, -9, 0, "0"),
+        ("c04", ValueType::U64, Pow10, -3, 1000, "1"),
+        ("c05", ValueType::U64, Pow10, -6, 1_000_010, "1.00001"),
+        (
+            "c06",
+            ValueType::U64,
+            Pow10,
+            -18,
+            u64::MAX,
+            "18.446744073709551615",
+        ),
+        (
+            "c07",
+            ValueType::I64,
+            Pow10,
+            -9,
+            i64::MIN as u64,
+            "-9223372036.854775808",
+        ),
+        (
+            "c08",
+            ValueType::I64,
+            Pow10,
+            -18,
+            -1i64 as u64,
+            "-0.000000000000000001",
+        ),
+        (
+            "c09",
+            ValueType::I64,
+            Pow10,
+            -9,
+            i64::MAX as u64,
+            "9223372036.854775807",
+        ),
+        ("c10", ValueType::U64, Pow2, -1, 1, "0.5"),
+        ("c11", ValueType::U64, Pow2, -18, 3, "0.000011444091796875"),
+        (
+            "c12",
+            ValueType::U64,
+            Pow2,
+            -18,
+            u64::MAX,
+            "70368744177663.999996185302734375",
+        ),
+        (
+            "c13",
+            ValueType::I64,
+            Pow2,
+            -18,
+            i64::MIN as u64,
+            "-35184372088832",
+        ),
+        ("c14", ValueType::U64, Pow10, 18, 10, "10000000000000000000"),
+        (
+            "c15",
+            ValueType::U64,
+            Pow10,
+            18,
+            u64::MAX,
+            "18446744073709551615000000000000000000",
+        ),
+        ("c16", ValueType::I64, Pow2, 18, -3i64 as u64, "-786432"),
+    ];
+    let descs = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (n, ty, base, exp, _, _))| {
+            ValueDesc::new(n.to_string(), *ty, Access::func(get, None, i))
+                .doc("scaled")
+                .unit(Unit::new(UnitKind::Seconds, *base, *exp))
+        })
+        .collect();
+    let set = ValueSet::owned("scaled", "", None::<String>, descs).leak();
+    let top = Source::new("t").unwrap();
+    let values: Vec<u64> = cases.iter().map(|c| c.4).collect();
+    top.add_values(set, Some(ErasedInstance::from_arc(Arc::new(values))), false)
+        .unwrap();
+    let registry = Registry::new();
+    registry.register(&top).unwrap();
+    let srv = Server::start(
+        &registry,
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    for accept in ["text/plain", "application/openmetrics-text"] {
+        let (status, _, body) = http_get(srv.addr(), "/metrics", accept);
+        assert_eq!(status, 200);
+        let got: Vec<&str> = body
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect();
+        let want: Vec<&str> = cases.iter().map(|c| c.5).collect();
+        assert_eq!(got, want, "{body}");
+        if accept == "text/plain" {
+            if let Some((ok, out)) = promtool_check(&body) {
+                assert!(ok, "{out}\n{body}");
+            }
+        }
+    }
 }
