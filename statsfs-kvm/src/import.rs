@@ -11,16 +11,24 @@
 //!   exactly the largest sample since the clear. Samples at or below the old peak that come
 //!   after the clear are not seen (debugfs would count them): the one difference, documented;
 //! - instant: not clearable (0444), as in debugfs.
+//!
+//! Each kernel value whose name `schemas/kvm.toml` lists in the matching set (`vm` for VM fds,
+//! `vcpu` for vCPU fds) is served with the schema's doc; what is served (kind, unit) is
+//! always the kernel's, since the kernel's descriptor describes the numbers it returns. Where
+//! the two differ, in names or in kind and unit, the import says so once per descriptor
+//! table, as a [`Drift`].
 
 use std::any::Any;
+use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
-use statsfs::{Access, Aggregation, ClearFn, Kind, ValueDesc, ValueSet, ValueType};
+use statsfs::{Access, Aggregation, Base, ClearFn, Kind, Unit, ValueDesc, ValueSet, ValueType};
 
 use crate::binary::{self, Desc, Layout};
+use crate::kvm_schema;
 
 /// `KVM_GET_STATS_FD` = `_IO(0xAE, 0xCE)`.
 const KVM_GET_STATS_FD: u64 = 0xAECE;
@@ -176,8 +184,9 @@ pub struct Sets {
     known: Mutex<Vec<Known>>,
 }
 
-/// A descriptor table seen before, its set, and the data offsets of the set's values.
-type Known = (Vec<Desc>, &'static ValueSet, Arc<[(u32, Kind)]>);
+/// A descriptor table seen before, its set, the data offsets of the set's values, and how
+/// the table differs from the schema.
+type Known = (Vec<Desc>, &'static ValueSet, Arc<[(u32, Kind)]>, Drift);
 
 impl Sets {
     /// The set for this layout (built and leaked the first time it is seen) and an instance
@@ -191,8 +200,8 @@ impl Sets {
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         let found = known
             .iter()
-            .find(|(d, _, _)| *d == layout.descs)
-            .map(|(_, s, o)| (*s, o.clone()));
+            .find(|(d, _, _, _)| *d == layout.descs)
+            .map(|(_, s, o, _)| (*s, o.clone()));
         let (set, offsets) = match found {
             Some(x) => x,
             None => {
@@ -202,6 +211,13 @@ impl Sets {
                         imported.push((d, v));
                     }
                 }
+                let schema = schema_set(kind);
+                for (_, v) in &mut imported {
+                    if let Some(doc) = schema.and_then(|s| find(s, &v.name)).map(|s| &s.doc) {
+                        v.doc = doc.clone();
+                    }
+                }
+                let drift = drift(kind, imported.iter().map(|(_, v)| v));
                 let offsets: Arc<[(u32, Kind)]> =
                     imported.iter().map(|(d, v)| (d.offset, v.kind)).collect();
                 let values = imported.into_iter().map(|(_, v)| v).collect();
@@ -213,7 +229,7 @@ impl Sets {
                 )
                 .with_read_all(read_all)
                 .leak();
-                known.push((layout.descs.clone(), set, offsets.clone()));
+                known.push((layout.descs.clone(), set, offsets.clone(), drift));
                 (set, offsets)
             }
         };
@@ -226,6 +242,119 @@ impl Sets {
         };
         (set, k)
     }
+
+    /// How each descriptor table seen so far differs from `schemas/kvm.toml`, in the order
+    /// the tables were first seen: one [`Drift`] per table, computed once.
+    pub fn drift(&self) -> Vec<Drift> {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.iter().map(|(_, _, _, d)| d.clone()).collect()
+    }
+}
+
+/// Where one kernel descriptor table and its set in `schemas/kvm.toml` differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    /// The set: `vm` or `vcpu`.
+    pub set: String,
+    /// Imported kernel values the schema does not list, in descriptor order.
+    pub kernel_only: Vec<String>,
+    /// Values of the schema that are not among the imported ones, in schema order. Histograms
+    /// are here even when the kernel has them: they are not imported (not values of the IR).
+    pub schema_only: Vec<String>,
+    /// Values in both whose kind or unit differ, as `name (kernel ..., schema ...)`; the
+    /// kernel's are served.
+    pub disagree: Vec<String>,
+}
+
+impl Drift {
+    /// Whether kernel and schema agree exactly.
+    pub fn is_empty(&self) -> bool {
+        self.kernel_only.is_empty() && self.schema_only.is_empty() && self.disagree.is_empty()
+    }
+}
+
+impl fmt::Display for Drift {
+    /// One line: `vcpu: 2 only in the kernel (a, b), 1 only in the schema (c)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.set)?;
+        if self.is_empty() {
+            return f.write_str("in agreement");
+        }
+        let parts = [
+            (&self.kernel_only, "only in the kernel"),
+            (&self.schema_only, "only in the schema"),
+            (&self.disagree, "disagree"),
+        ];
+        let mut sep = "";
+        for (names, what) in parts {
+            if !names.is_empty() {
+                write!(f, "{sep}{} {what} ({})", names.len(), names.join(", "))?;
+                sep = ", ";
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The schema's value set named `kind` (`vm`, `vcpu`).
+fn schema_set(kind: &str) -> Option<&'static ValueSet> {
+    kvm_schema::VALUE_SETS
+        .iter()
+        .map(|s| s())
+        .find(|s| s.name() == kind)
+}
+
+fn find<'a>(set: &'a ValueSet, name: &str) -> Option<&'a ValueDesc> {
+    set.values().iter().find(|v| v.name == name)
+}
+
+/// `cumulative seconds 10^-9`: a kind and unit as the drift report shows them.
+fn describe(kind: Kind, unit: Unit) -> String {
+    let mut s = format!("{} {}", kind.as_str(), unit.kind.as_str());
+    if unit.exponent != 0 {
+        let base = if unit.base == Base::Pow2 { 2 } else { 10 };
+        s.push_str(&format!(" {base}^{}", unit.exponent));
+    }
+    s
+}
+
+/// The drift of the imported values of set `kind` against the schema.
+fn drift<'a>(kind: &str, imported: impl Iterator<Item = &'a ValueDesc>) -> Drift {
+    let schema = schema_set(kind);
+    let names: &[(&str, bool)] = kvm_schema::SCHEMA_NAMES
+        .iter()
+        .find(|(set, _)| *set == kind)
+        .map_or(&[], |(_, n)| n);
+    let mut d = Drift {
+        set: kind.to_owned(),
+        ..Drift::default()
+    };
+    let mut seen = Vec::new();
+    for v in imported {
+        seen.push(v.name.clone());
+        match (
+            schema.and_then(|s| find(s, &v.name)),
+            names.iter().find(|(n, _)| *n == v.name),
+        ) {
+            (Some(s), _) if (s.kind, s.unit) != (v.kind, v.unit) => d.disagree.push(format!(
+                "{} (kernel {}, schema {})",
+                v.name,
+                describe(v.kind, v.unit),
+                describe(s.kind, s.unit)
+            )),
+            (Some(_), _) => {}
+            (None, Some(_)) => d
+                .disagree
+                .push(format!("{} (kernel scalar, schema histogram)", v.name)),
+            (None, None) => d.kernel_only.push(v.name.to_string()),
+        }
+    }
+    d.schema_only = names
+        .iter()
+        .filter(|(n, _)| !seen.iter().any(|s| s == n))
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    d
 }
 
 #[cfg(test)]

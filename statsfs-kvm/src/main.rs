@@ -160,6 +160,10 @@ fn main() -> std::process::ExitCode {
         }
         Err(e) => println!("  http: DEGRADED: cannot serve HTTP ({e})"),
     }
+    if !vmm.kernel_drift.is_empty() {
+        let drift: Vec<String> = vmm.kernel_drift.iter().map(|d| d.to_string()).collect();
+        println!("  kernel stats vs schemas/kvm.toml: {}", drift.join("; "));
+    }
     match args.duration {
         Some(d) => println!("  running for {} s", d.as_secs_f64()),
         None => println!("  Ctrl-C to stop"),

@@ -22,7 +22,7 @@ use kvm_bindings::{
 use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
 use statsfs::{ErasedInstance, Instance, Registry, Source, ValueSet};
 
-use crate::import::{open_stats, Sets};
+use crate::import::{open_stats, Drift, Sets};
 use crate::stats::{VmmVcpuStats, VmmVmStats};
 
 /// The guest, loaded at 0x1000 and entered in real mode:
@@ -105,6 +105,9 @@ pub struct Vmm {
     pub simulated: Option<String>,
     /// Whether the kernel's statistics are imported.
     pub kernel_stats: bool,
+    /// How the imported kernel statistics differ from `schemas/kvm.toml`: one entry per
+    /// descriptor table (the VMs' and the vCPUs'), empty when nothing was imported.
+    pub kernel_drift: Vec<Drift>,
     run: Threads,
 }
 
@@ -384,6 +387,7 @@ impl Start {
             // Whether any VM's statistics were imported, which is when kvm/ got their
             // aggregate.
             kernel_stats: self.kernel.vm_in_top,
+            kernel_drift: self.kernel.sets.drift(),
             run: self.run,
         })
     }
