@@ -125,13 +125,14 @@ fn invalidate_removed(inodes: Arc<Mutex<Inodes>>, notifier: Notifier, registry: 
         } => {
             let parent = lock(&inodes).dir_ino(parent);
             if let Some(ino) = parent {
-                // ENOENT just means the kernel had not cached it.
-                let _ = notifier.inval_entry(INodeNo(ino), OsStr::new(name));
                 // Taken before the inode table's lock: no runtime lock is held under it.
                 let sources = subtree(child);
                 // Entries the kernel never held (numbered by readdir) go now; the others
-                // when the kernel forgets them.
+                // when the kernel forgets them. Before the invalidation, which makes the
+                // kernel send FORGETs at once: done after, the table would race them.
                 lock(&inodes).drop_removed(&sources, |n| StatsFs::gone(&registry, n));
+                // ENOENT just means the kernel had not cached it.
+                let _ = notifier.inval_entry(INodeNo(ino), OsStr::new(name));
             }
         }
     })
