@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::promtool_check;
+use common::{get, promtool_check, raw};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
@@ -89,30 +89,6 @@ fn start(t: &Tree, allow_clear: bool) -> Server {
         ..Config::default()
     };
     Server::start(&t.registry, config).unwrap()
-}
-
-/// Sends raw bytes, returns (status, headers, body).
-fn raw(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(request).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
-}
-
-fn get(addr: SocketAddr, path: &str, accept: &str) -> (u16, String, String) {
-    raw(
-        addr,
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
 }
 
 const PROMETHEUS: &str = r#"# HELP kvm_vm_pages_bytes Pages mapped "now".

@@ -7,7 +7,6 @@ mod common;
 use common::promtool_check;
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -307,7 +306,7 @@ fn colliding_run_time_names_are_disambiguated_and_promtool_accepts_them() {
         },
     )
     .unwrap();
-    let (status, _, body) = http_get(srv.addr(), "/metrics", "text/plain");
+    let (status, _, body) = common::get(srv.addr(), "/metrics", "text/plain");
     assert_eq!(status, 200);
     let series: Vec<String> = body
         .lines()
@@ -327,7 +326,7 @@ fn colliding_run_time_names_are_disambiguated_and_promtool_accepts_them() {
         ]
     );
     // /schema.json names them as /metrics does.
-    let (_, _, schema) = http_get(srv.addr(), "/schema.json", "");
+    let (_, _, schema) = common::get(srv.addr(), "/schema.json", "");
     let v: serde_json::Value = serde_json::from_str(&schema).unwrap();
     let metrics: Vec<&str> = v["sets"]
         .as_array()
@@ -349,7 +348,7 @@ fn colliding_run_time_names_are_disambiguated_and_promtool_accepts_them() {
         ]
     );
     // OpenMetrics family names are distinct too, and HELP escapes the double quote there.
-    let (_, _, om) = http_get(srv.addr(), "/metrics", "application/openmetrics-text");
+    let (_, _, om) = common::get(srv.addr(), "/metrics", "application/openmetrics-text");
     let families: Vec<&str> = om
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
@@ -371,26 +370,6 @@ fn colliding_run_time_names_are_disambiguated_and_promtool_accepts_them() {
     if let Some((ok, out)) = promtool_check(&body) {
         assert!(ok, "{out}\n{body}");
     }
-}
-
-fn http_get(addr: SocketAddr, path: &str, accept: &str) -> (u16, String, String) {
-    use std::io::Read;
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
 }
 
 /// A scaled value is `v × base^exponent` exactly: printed as its exact decimal form (never
@@ -498,7 +477,7 @@ fn scaled_values_are_printed_as_exact_decimals_and_promtool_accepts_them() {
     )
     .unwrap();
     for accept in ["text/plain", "application/openmetrics-text"] {
-        let (status, _, body) = http_get(srv.addr(), "/metrics", accept);
+        let (status, _, body) = common::get(srv.addr(), "/metrics", accept);
         assert_eq!(status, 200);
         let got: Vec<&str> = body
             .lines()

@@ -31,12 +31,9 @@ fn run(bin: &str, args: &[&str], guard: Duration) -> (Output, Duration) {
     (child.wait_with_output().unwrap(), took)
 }
 
-fn vmm(args: &[&str]) -> (i32, String, String) {
-    let (o, _) = run(
-        env!("CARGO_BIN_EXE_statsfs-kvm"),
-        args,
-        Duration::from_secs(30),
-    );
+/// Runs `bin` with a 30 s hang guard: (exit code, stdout, stderr).
+fn outcome(bin: &str, args: &[&str]) -> (i32, String, String) {
+    let (o, _) = run(bin, args, Duration::from_secs(30));
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -44,15 +41,14 @@ fn vmm(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+fn vmm(args: &[&str]) -> (i32, String, String) {
+    outcome(env!("CARGO_BIN_EXE_statsfs-kvm"), args)
+}
+
 fn top(args: &[&str]) -> (i32, String, String) {
     let mut all = vec!["top"];
     all.extend_from_slice(args);
-    let (o, _) = run(env!("CARGO_BIN_EXE_statsfs"), &all, Duration::from_secs(30));
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    outcome(env!("CARGO_BIN_EXE_statsfs"), &all)
 }
 
 #[test]
