@@ -7,6 +7,8 @@
 //! Needs `rustc` (always here) and docutils (`python3-docutils`, installed by CI); without
 //! docutils the rst half prints SKIPPED (and fails under CI).
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -43,26 +45,9 @@ fn skip(why: &str) {
     eprintln!("SKIPPED: {why}");
 }
 
-/// `--extern statsfs=...` and `-L dependency=...` for rustc: the `statsfs` rlib cargo built
-/// for this test (a dev-dependency), the newest if several.
-fn statsfs_rlib() -> Option<(PathBuf, PathBuf)> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_owned();
-    let rlib = std::fs::read_dir(&deps)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            n.starts_with("libstatsfs-") && n.ends_with(".rlib")
-        })
-        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())?
-        .path();
-    Some((deps, rlib))
-}
-
 /// Type-checks `modules` (generated files) as one crate, each in its own `mod`; the
 /// compiler's errors on failure.
 fn compile(modules: &[String]) -> Result<(), String> {
-    let (deps, rlib) = statsfs_rlib().ok_or("no statsfs rlib next to the test binary")?;
     let dir = Scratch::new("rustc");
     let mut src = String::from("#![allow(dead_code, non_camel_case_types, non_snake_case)]\n");
     for (i, m) in modules.iter().enumerate() {
@@ -70,31 +55,14 @@ fn compile(modules: &[String]) -> Result<(), String> {
     }
     let file = dir.0.join("lib.rs");
     std::fs::write(&file, &src).unwrap();
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let o = Command::new(rustc)
-        .args([
-            "--edition",
-            "2021",
-            "--crate-type",
-            "lib",
-            "--crate-name",
-            "gen",
-        ])
-        .args(["--emit", "metadata", "--cap-lints", "warn"])
-        .arg("-L")
-        .arg(format!("dependency={}", deps.display()))
-        .arg("--extern")
-        .arg(format!("statsfs={}", rlib.display()))
-        .arg("--out-dir")
-        .arg(&dir.0)
-        .arg(&file)
-        .output()
-        .map_err(|e| format!("rustc: {e}"))?;
-    if o.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&o.stderr).into_owned())
-    }
+    common::rustc_check(
+        &file,
+        &dir.0,
+        "lib",
+        "gen",
+        "statsfs",
+        &["--cap-lints", "warn"],
+    )
 }
 
 /// Renders each page with docutils (`halt_level` 2 = `--halt=warning`, file insertion on
@@ -254,7 +222,7 @@ fn schema(doc: &str, sets: &[SetSpec<'_>]) -> String {
 }
 
 fn tools() -> Option<bool> {
-    if statsfs_rlib().is_none() {
+    if common::statsfs_rlib().is_none() {
         skip("no statsfs rlib next to the test binary to compile generated Rust against");
         return None;
     }

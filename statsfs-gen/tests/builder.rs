@@ -1,9 +1,10 @@
 //! The `build.rs` builder: what it writes compiles warning-free where programs put it (a
 //! private module of a binary), under any crate path, and its errors keep their causes.
 
+mod common;
+
 use std::error::Error as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use statsfs_gen::{BuildError, Builder};
 
@@ -30,58 +31,12 @@ fn vmm_schema() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/vmm.toml")
 }
 
-/// The `statsfs` rlib cargo built for this test (a dev-dependency), the newest if several,
-/// and the directory of its dependencies.
-fn statsfs_rlib() -> (PathBuf, PathBuf) {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_owned();
-    let rlib = std::fs::read_dir(&deps)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            n.starts_with("libstatsfs-") && n.ends_with(".rlib")
-        })
-        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
-        .expect("a statsfs rlib next to the test binary")
-        .path();
-    (deps, rlib)
-}
-
 /// Type-checks `main` as a binary with every warning an error, `statsfs` known as `name`
 /// (and under no other name); the compiler's messages on failure.
 fn compile_bin(dir: &Path, main: &str, name: &str) -> Result<(), String> {
-    let (deps, rlib) = statsfs_rlib();
     let file = dir.join("main.rs");
     std::fs::write(&file, main).unwrap();
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let o = Command::new(rustc)
-        .args([
-            "--edition",
-            "2021",
-            "--crate-type",
-            "bin",
-            "--crate-name",
-            "user",
-        ])
-        .args(["--emit", "metadata", "-D", "warnings"])
-        .arg("-L")
-        .arg(format!("dependency={}", deps.display()))
-        .arg("--extern")
-        .arg(format!("{name}={}", rlib.display()))
-        .arg("--out-dir")
-        .arg(dir)
-        .arg(&file)
-        .output()
-        .unwrap();
-    if o.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&o.stderr).into_owned())
-    }
+    common::rustc_check(&file, dir, "bin", "user", name, &["-D", "warnings"])
 }
 
 /// A program using the generated structs, and not the registration table.
